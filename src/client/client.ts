@@ -1,0 +1,607 @@
+/**
+ * RtmsClient: joins one RTMS stream from a webhook payload and turns it into typed events.
+ *
+ * It owns the signaling socket and the media socket(s): both handshakes, CLIENT_READY_ACK,
+ * keep-alive answers on every socket, a watchdog that treats a socket silent past Zoom's
+ * tolerance as dead, reconnection with exponential backoff and jitter while the stream is live,
+ * and a graceful `leave()` through STREAM_CLOSE_REQ. Terminal conditions (stream ended,
+ * signature rejected, taken over by another connection) stop retrying and are reported in `closed`.
+ */
+import { on } from 'node:events';
+import { randomInt } from 'node:crypto';
+import WebSocket from 'ws';
+import { ConnectionError, InvalidStateError, OpenRtmsError, ProtocolError, type ErrorCode } from '../errors.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  ID_FIELD,
+  KEEPALIVE_TOLERANCE_MS,
+  MEDIA_KINDS,
+  MsgType,
+  PROTOCOL_VERSION,
+  SERVER_TO_CLIENT,
+  SessionState,
+  StreamState,
+  EventType,
+  buildMediaParams,
+  mediaTypeMask,
+  parseMessage,
+  productOfPayload,
+  rtmsSignature,
+  type AnyMessage,
+  type MediaKind,
+  type MediaParams,
+  type Message,
+  type Product,
+} from '../protocol/index.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { DEFAULT_RECONNECT, backoffDelay } from './backoff.js';
+import { classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
+import type {
+  ClientState,
+  ClientStats,
+  ClosedEvent,
+  CloseReason,
+  JoinInput,
+  ReconnectOptions,
+  RtmsClientEvents,
+  RtmsClientOptions,
+} from './types.js';
+
+interface Target {
+  product: Product;
+  id: string;
+  streamId: string;
+  serverUrls: string;
+}
+
+interface Socket {
+  ws: WebSocket;
+  role: 'signaling' | 'media';
+  /** `all` or the media kind this socket carries. */
+  kind: 'all' | MediaKind;
+  lastSeen: number;
+  tolerance: number;
+  handshaken: boolean;
+}
+
+interface Pending {
+  resolve: (m: AnyMessage) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const noopLogger = { debug() {}, info() {}, warn() {} };
+
+/** Response msg_type awaited for each request msg_type. */
+const RESPONSE_OF: Partial<Record<number, number>> = {
+  [MsgType.STREAM_CLOSE_REQ]: MsgType.STREAM_CLOSE_RESP,
+  [MsgType.VIDEO_SUBSCRIPTION_REQ]: MsgType.VIDEO_SUBSCRIPTION_RESP,
+  [MsgType.SESSION_STATE_REQ]: MsgType.SESSION_STATE_RESP,
+  [MsgType.STREAM_STATE_REQ]: MsgType.STREAM_STATE_RESP,
+};
+
+/** Normalises a webhook payload (any product) or a JoinPayload into what the client needs. */
+export function toTarget(input: JoinInput): Target {
+  if ('rtmsStreamId' in input) {
+    const product = input.product ?? 'meeting';
+    return { product, id: input.meetingUuid, streamId: input.rtmsStreamId, serverUrls: input.serverUrls };
+  }
+  const id = input.meeting_uuid || input.session_id || input.engagement_id;
+  if (!id) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no meeting_uuid, session_id or engagement_id');
+  if (!input.rtms_stream_id) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no rtms_stream_id');
+  if (!input.server_urls) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no server_urls (the signaling URL)');
+  return { product: productOfPayload(input), id, streamId: input.rtms_stream_id, serverUrls: input.server_urls };
+}
+
+export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #media: MediaKind[];
+  readonly #mediaParams: MediaParams;
+  readonly #opts: RtmsClientOptions;
+  readonly #reconnect: Required<ReconnectOptions>;
+  readonly #tolerance: { signaling: number; media: number };
+  readonly #log: NonNullable<RtmsClientOptions['logger']>;
+
+  #state: ClientState = 'idle';
+  #target?: Target;
+  #sockets: Socket[] = [];
+  #generation = 0;
+  #failures = 0;
+  #everJoined = false;
+  #granted: MediaParams = {};
+  #watchdog?: NodeJS.Timeout;
+  #attemptTimer?: NodeJS.Timeout;
+  #reconnectTimer?: NodeJS.Timeout;
+  #joinDeadline?: NodeJS.Timeout;
+  #pending = new Map<number, Pending>();
+  #join?: { resolve: () => void; reject: (e: Error) => void };
+  #closed?: ClosedEvent;
+  #closedWaiters: ((e: ClosedEvent) => void)[] = [];
+  #leaving?: Promise<ClosedEvent>;
+  #abort = new AbortController();
+
+  /** Counters since construction. */
+  readonly stats: ClientStats = {
+    frames: { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0 },
+    bytes: 0,
+    reconnects: 0,
+    keepAlivesAnswered: 0,
+    protocolErrors: 0,
+  };
+
+  constructor(options: RtmsClientOptions = {}) {
+    super();
+    this.#opts = options;
+    const env = process.env;
+    const clientId = options.clientId ?? env.ZM_RTMS_CLIENT ?? env.ZOOM_CLIENT_ID;
+    const clientSecret = options.clientSecret ?? env.ZM_RTMS_SECRET ?? env.ZOOM_CLIENT_SECRET;
+    if (!clientId) throw new OpenRtmsError('CONFIG_MISSING', 'client id missing: pass clientId or set ZM_RTMS_CLIENT');
+    if (!clientSecret) throw new OpenRtmsError('CONFIG_MISSING', 'client secret missing: pass clientSecret or set ZM_RTMS_SECRET');
+    this.#clientId = clientId;
+    this.#clientSecret = clientSecret;
+    this.#media = options.media?.length ? [...new Set(options.media)] : [...MEDIA_KINDS];
+    for (const k of this.#media) {
+      if (!MEDIA_KINDS.includes(k)) throw new OpenRtmsError('CONFIG_INVALID', `unknown media kind "${k}"; expected ${MEDIA_KINDS.join(', ')}`);
+    }
+    this.#mediaParams = buildMediaParams(this.#media, options);
+    this.#reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.#tolerance = {
+      signaling: options.keepAliveToleranceMs?.signaling ?? KEEPALIVE_TOLERANCE_MS.signaling,
+      media: options.keepAliveToleranceMs?.media ?? KEEPALIVE_TOLERANCE_MS.media,
+    };
+    this.#log = options.logger ?? noopLogger;
+  }
+
+  /** Current state: idle → connecting → ready ⇄ reconnecting → closing → closed. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The stream this client joined (undefined before `join()`). */
+  get streamId(): string | undefined {
+    return this.#target?.streamId;
+  }
+
+  /** Media parameters the server granted at the last handshake. */
+  get grantedMediaParams(): MediaParams {
+    return this.#granted;
+  }
+
+  /**
+   * Joins the stream described by a webhook payload (meeting, webinar, Video SDK session or
+   * Contact Center engagement). Resolves when media is flowing; rejects with a typed error
+   * (RTMS_SIGNATURE_REJECTED, RTMS_JOIN_TIMEOUT, ...) when it cannot join.
+   */
+  join(input: JoinInput): Promise<void> {
+    if (this.#state !== 'idle') throw new InvalidStateError(`join() called in state "${this.#state}"; a client joins once`);
+    this.#target = toTarget(input);
+    return new Promise<void>((resolve, reject) => {
+      this.#join = { resolve, reject };
+      const timeout = this.#opts.joinTimeoutMs ?? 15_000;
+      this.#joinDeadline = setTimeout(() => {
+        this.#finish('join-timeout', new ConnectionError('RTMS_JOIN_TIMEOUT', `could not join stream ${this.#target?.streamId} within ${timeout} ms`));
+      }, timeout);
+      this.#startWatchdog();
+      this.#connect();
+    });
+  }
+
+  /**
+   * Leaves gracefully: STREAM_CLOSE_REQ, then waits (closeTimeoutMs) for STREAM_CLOSE_RESP.
+   * Calling it again returns the same result; calling it before `join()` is an InvalidStateError.
+   */
+  leave(): Promise<ClosedEvent> {
+    if (this.#state === 'idle') throw new InvalidStateError('leave() called before join()');
+    if (this.#closed) return Promise.resolve(this.#closed);
+    if (this.#leaving) return this.#leaving;
+    const signaling = this.#sockets.find((s) => s.role === 'signaling');
+    if (this.#state !== 'ready' || !signaling || signaling.ws.readyState !== WebSocket.OPEN) {
+      this.#finish('left');
+      return Promise.resolve(this.#closed!);
+    }
+    this.#setState('closing');
+    clearTimeout(this.#reconnectTimer);
+    this.#leaving = this.#request({ msg_type: MsgType.STREAM_CLOSE_REQ, rtms_stream_id: this.#target!.streamId }, this.#opts.closeTimeoutMs ?? 5_000).then(
+      () => this.#finish('left'),
+      (err: Error) =>
+        this.#finish(
+          'left',
+          err instanceof OpenRtmsError && err.code === 'RTMS_REQUEST_TIMEOUT'
+            ? new ConnectionError('RTMS_CLOSE_TIMEOUT', `no STREAM_CLOSE_RESP within ${this.#opts.closeTimeoutMs ?? 5_000} ms; closed anyway`)
+            : undefined,
+        ),
+    );
+    return this.#leaving;
+  }
+
+  /** Closes both sockets at once, without telling Zoom (use when the stop webhook arrived). Idempotent. */
+  close(): Promise<ClosedEvent> {
+    if (!this.#closed) this.#finish('closed');
+    return Promise.resolve(this.#closed!);
+  }
+
+  /** Resolves once the client has closed for good, with the reason. */
+  whenClosed(): Promise<ClosedEvent> {
+    if (this.#closed) return Promise.resolve(this.#closed);
+    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+  }
+
+  /** Asks for one participant's camera (VIDEO_SUBSCRIPTION_REQ); resolves with the response. */
+  async subscribeVideo(userId: number | string, subscribe = true): Promise<Message<29>> {
+    this.#requireReady('subscribeVideo');
+    return (await this.#request({ msg_type: MsgType.VIDEO_SUBSCRIPTION_REQ, rtms_stream_id: this.#target!.streamId, user_id: userId, subscribe })) as Message<29>;
+  }
+
+  /** SESSION_STATE_REQ → SESSION_STATE_RESP. */
+  async requestSessionState(): Promise<Message<11>> {
+    this.#requireReady('requestSessionState');
+    return (await this.#request({ msg_type: MsgType.SESSION_STATE_REQ, rtms_stream_id: this.#target!.streamId })) as Message<11>;
+  }
+
+  /** STREAM_STATE_REQ → STREAM_STATE_RESP. */
+  async requestStreamState(): Promise<Message<20>> {
+    this.#requireReady('requestStreamState');
+    return (await this.#request({ msg_type: MsgType.STREAM_STATE_REQ, rtms_stream_id: this.#target!.streamId })) as Message<20>;
+  }
+
+  /** Async iteration over one kind of event until the client closes: `for await (const f of client.frames('audio'))`. */
+  async *frames<K extends 'audio' | 'video' | 'deskshare' | 'transcript' | 'chat'>(kind: K): AsyncGenerator<RtmsClientEvents[K][0]> {
+    if (this.#closed) return;
+    try {
+      for await (const [frame] of on(this, kind, { signal: this.#abort.signal })) yield frame as RtmsClientEvents[K][0];
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') throw err;
+    }
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  #connect(): void {
+    const gen = ++this.#generation;
+    const target = this.#target!;
+    this.#setState(this.#everJoined ? 'reconnecting' : 'connecting');
+    const timeout = this.#opts.joinTimeoutMs ?? 15_000;
+    clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = setTimeout(() => {
+      if (gen === this.#generation) this.#lost(new ConnectionError('RTMS_JOIN_TIMEOUT', `handshake did not complete within ${timeout} ms`));
+    }, timeout);
+    const sock = this.#open(target.serverUrls, 'signaling', 'all', gen);
+    if (!sock) return;
+    sock.ws.once('open', () => {
+      this.#send(sock, {
+        msg_type: MsgType.SIGNALING_HAND_SHAKE_REQ,
+        protocol_version: PROTOCOL_VERSION,
+        [ID_FIELD[target.product]]: target.id,
+        rtms_stream_id: target.streamId,
+        sequence: randomInt(1, 2 ** 31),
+        signature: rtmsSignature(this.#clientId, this.#clientSecret, target.id, target.streamId),
+      });
+    });
+  }
+
+  #open(url: string, role: Socket['role'], kind: Socket['kind'], gen: number): Socket | undefined {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, { ...this.#opts.wsOptions, maxPayload: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+    } catch (err) {
+      this.#fatal('handshake-failed', new ConnectionError('RTMS_HANDSHAKE_FAILED', `invalid ${role} URL "${url}": ${(err as Error).message}`));
+      return undefined;
+    }
+    const sock: Socket = { ws, role, kind, lastSeen: Date.now(), tolerance: this.#tolerance[role], handshaken: false };
+    this.#sockets.push(sock);
+    ws.on('message', (data) => {
+      if (gen !== this.#generation) return;
+      sock.lastSeen = Date.now();
+      this.#onMessage(sock, data as Buffer);
+    });
+    ws.on('error', (err) => {
+      if (gen === this.#generation) this.#log.debug({ role, kind, err: err.message }, 'socket error');
+    });
+    ws.on('close', (code, reason) => {
+      if (gen !== this.#generation || this.#closed) return;
+      if (this.#state === 'closing') {
+        this.#finish('left');
+        return;
+      }
+      this.#lost(new ConnectionError('RTMS_CONNECTION_LOST', `${role} socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`, { role, kind, code }));
+    });
+    return sock;
+  }
+
+  #openMedia(serverUrls: Record<string, string>, gen: number): void {
+    const perKind = this.#opts.socketMode === 'per-kind';
+    const groups: { kind: Socket['kind']; url: string; kinds: MediaKind[] }[] = [];
+    if (perKind) {
+      for (const k of this.#media) {
+        const url = serverUrls[k] ?? serverUrls.all;
+        if (!url) return this.#lost(new ConnectionError('RTMS_HANDSHAKE_FAILED', `signaling response names no media URL for ${k}`));
+        groups.push({ kind: k, url, kinds: [k] });
+      }
+    } else {
+      const url = serverUrls.all ?? Object.values(serverUrls)[0];
+      if (!url) return this.#lost(new ConnectionError('RTMS_HANDSHAKE_FAILED', 'signaling response names no media server URL'));
+      groups.push({ kind: 'all', url, kinds: this.#media });
+    }
+    const target = this.#target!;
+    for (const g of groups) {
+      const sock = this.#open(g.url, 'media', g.kind, gen);
+      if (!sock) return;
+      const params: MediaParams = {};
+      for (const k of g.kinds) (params as Record<string, unknown>)[k] = this.#mediaParams[k];
+      sock.ws.once('open', () => {
+        this.#send(sock, {
+          msg_type: MsgType.DATA_HAND_SHAKE_REQ,
+          protocol_version: PROTOCOL_VERSION,
+          [ID_FIELD[target.product]]: target.id,
+          rtms_stream_id: target.streamId,
+          sequence: randomInt(1, 2 ** 31),
+          signature: rtmsSignature(this.#clientId, this.#clientSecret, target.id, target.streamId),
+          media_type: mediaTypeMask(g.kinds),
+          payload_encryption: false,
+          media_params: params,
+        });
+      });
+    }
+  }
+
+  #onMessage(sock: Socket, raw: Buffer): void {
+    const parsed = parseMessage(raw, { allowed: SERVER_TO_CLIENT, maxFrameBytes: this.#opts.maxFrameBytes });
+    if (!parsed.ok) return this.#protocolError(parsed.error);
+    const m = parsed.message;
+    switch (m.msg_type) {
+      case MsgType.MEDIA_DATA_AUDIO: {
+        const c = m.content;
+        const data = Buffer.from(c.data, 'base64');
+        this.stats.frames.audio++;
+        this.stats.bytes += data.length;
+        this.emit('audio', { userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? Date.now(), receivedAt: Date.now() });
+        return;
+      }
+      case MsgType.MEDIA_DATA_VIDEO:
+      case MsgType.MEDIA_DATA_SHARE: {
+        const c = m.content;
+        const kind = m.msg_type === MsgType.MEDIA_DATA_VIDEO ? 'video' : 'deskshare';
+        const data = Buffer.from(c.data, 'base64');
+        this.stats.frames[kind]++;
+        this.stats.bytes += data.length;
+        this.emit(kind, { kind, userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? Date.now(), receivedAt: Date.now() });
+        return;
+      }
+      case MsgType.MEDIA_DATA_TRANSCRIPT: {
+        const c = m.content;
+        this.stats.frames.transcript++;
+        this.emit('transcript', {
+          userId: c.user_id ?? 0,
+          userName: c.user_name ?? '',
+          text: c.data,
+          timestamp: c.timestamp ?? Date.now(),
+          startTime: c.start_time,
+          endTime: c.end_time,
+          language: c.language,
+          receivedAt: Date.now(),
+        });
+        return;
+      }
+      case MsgType.MEDIA_DATA_CHAT: {
+        const c = m.content;
+        this.stats.frames.chat++;
+        this.emit('chat', { userId: c.user_id ?? 0, userName: c.user_name ?? '', text: c.data, timestamp: c.timestamp ?? Date.now(), receivedAt: Date.now() });
+        return;
+      }
+      case MsgType.KEEP_ALIVE_REQ:
+        this.stats.keepAlivesAnswered++;
+        this.#send(sock, { msg_type: MsgType.KEEP_ALIVE_RESP, timestamp: m.timestamp ?? Date.now() });
+        return;
+      case MsgType.SIGNALING_HAND_SHAKE_RESP:
+        return this.#onSignalingHandshake(sock, m);
+      case MsgType.DATA_HAND_SHAKE_RESP:
+        return this.#onDataHandshake(sock, m);
+      case MsgType.EVENT_UPDATE:
+        return this.#onEvent(m);
+      case MsgType.STREAM_STATE_UPDATE: {
+        const stopReason = m.reason ?? m.stop_reason;
+        this.emit('streamState', { state: m.state, stopReason, timestamp: m.timestamp });
+        if (m.state === StreamState.TERMINATED) this.#streamEnded(classifyStreamEnd(stopReason));
+        return;
+      }
+      case MsgType.SESSION_STATE_UPDATE: {
+        const stopReason = m.reason ?? m.stop_reason;
+        this.emit('sessionState', { state: m.state, stopReason, timestamp: m.timestamp });
+        if (m.state === SessionState.STOPPED) this.#streamEnded(classifyStreamEnd(stopReason));
+        return;
+      }
+      default: {
+        const pending = this.#pending.get(m.msg_type);
+        if (pending) {
+          this.#pending.delete(m.msg_type);
+          clearTimeout(pending.timer);
+          pending.resolve(m);
+        }
+      }
+    }
+  }
+
+  #onSignalingHandshake(sock: Socket, m: Message<2>): void {
+    if (sock.role !== 'signaling' || sock.handshaken) return;
+    if (m.status_code !== 0) return this.#handshakeRejected('signaling', m.status_code, m.reason);
+    sock.handshaken = true;
+    const urls = m.media_server?.server_urls ?? {};
+    this.#openMedia(urls, this.#generation);
+  }
+
+  #onDataHandshake(sock: Socket, m: Message<4>): void {
+    if (sock.role !== 'media' || sock.handshaken) return;
+    if (m.status_code !== 0) return this.#handshakeRejected('media', m.status_code, m.reason);
+    sock.handshaken = true;
+    if (m.media_params) this.#granted = { ...this.#granted, ...m.media_params };
+    if (!this.#sockets.every((s) => s.handshaken)) return;
+    const signaling = this.#sockets.find((s) => s.role === 'signaling')!;
+    if (this.#opts.subscribeEvents?.length) {
+      this.#send(signaling, { msg_type: MsgType.EVENT_SUBSCRIPTION, events: this.#opts.subscribeEvents.map((event_type) => ({ event_type, subscribe: true })) });
+    }
+    this.#send(signaling, { msg_type: MsgType.CLIENT_READY_ACK, rtms_stream_id: this.#target!.streamId });
+    clearTimeout(this.#attemptTimer);
+    const reconnected = this.#everJoined;
+    const attempt = this.#failures;
+    this.#failures = 0;
+    this.#everJoined = true;
+    this.#setState('ready');
+    if (this.#join) {
+      clearTimeout(this.#joinDeadline);
+      this.#join.resolve();
+      this.#join = undefined;
+    }
+    this.emit('joined', { mediaParams: this.#granted, reconnected, attempt });
+  }
+
+  #handshakeRejected(role: string, status: number, reason?: string): void {
+    const verdict = classifyHandshakeStatus(status);
+    const message = `${role} handshake rejected with status ${status}${verdict.name ? ` (${verdict.name})` : ''}${reason ? `: ${reason}` : ''}`;
+    const error = new ConnectionError(verdict.code, message, { role, status, reason });
+    if (verdict.terminal) this.#fatal(verdict.closeReason, error);
+    else this.#lost(error);
+  }
+
+  #onEvent(m: Message<6>): void {
+    const e = m.event;
+    this.emit('event', e);
+    const timestamp = e.timestamp ?? Date.now();
+    const participants = (e.participants ?? (e.user_id !== undefined ? [{ user_id: e.user_id, user_name: e.user_name }] : [])).map((p) => ({
+      userId: p.user_id,
+      userName: p.user_name ?? '',
+    }));
+    if (this.#target?.product === 'contact_center') return; // its event numbers above 7 mean other things
+    if (e.event_type === EventType.PARTICIPANT_JOIN || e.event_type === EventType.PARTICIPANT_LEAVE) {
+      this.emit('participant', { action: e.event_type === EventType.PARTICIPANT_JOIN ? 'join' : 'leave', participants, timestamp });
+    } else if (e.event_type === EventType.ACTIVE_SPEAKER_CHANGE && participants[0]) {
+      this.emit('activeSpeaker', { ...participants[0], timestamp });
+    }
+  }
+
+  #streamEnded(verdict: EndVerdict): void {
+    if (this.#closed) return;
+    if (this.#state === 'closing') {
+      this.#finish('left');
+      return;
+    }
+    this.#finish(verdict.closeReason, new ConnectionError(verdict.code, verdict.message, { stopReason: verdict.stopReason }), verdict.stopReason);
+  }
+
+  /** A connection-level failure: tear down and retry, unless retries are off or exhausted. */
+  #lost(error: OpenRtmsError): void {
+    if (this.#closed || this.#state === 'closing') return;
+    this.#teardown();
+    this.#failures++;
+    if (!this.#reconnect.enabled || this.#failures > this.#reconnect.maxAttempts) {
+      const exhausted = new ConnectionError('RTMS_RECONNECT_EXHAUSTED', `gave up after ${this.#failures} failed attempt(s); last error: ${error.message}`, { last: error.code });
+      this.#finish('reconnect-exhausted', exhausted);
+      return;
+    }
+    const delayMs = backoffDelay(this.#failures, this.#reconnect);
+    this.#log.info({ streamId: this.#target?.streamId, attempt: this.#failures, delayMs, code: error.code }, 'reconnecting');
+    this.#setState(this.#everJoined ? 'reconnecting' : 'connecting');
+    this.stats.reconnects += this.#everJoined ? 1 : 0;
+    this.emit('reconnecting', { attempt: this.#failures, delayMs, error });
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delayMs);
+  }
+
+  #fatal(reason: CloseReason, error: OpenRtmsError): void {
+    this.#finish(reason, error);
+  }
+
+  #finish(reason: CloseReason, error?: OpenRtmsError, stopReason?: number): ClosedEvent {
+    if (this.#closed) return this.#closed;
+    this.#setState('closing');
+    this.#teardown();
+    clearInterval(this.#watchdog);
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#joinDeadline);
+    clearTimeout(this.#attemptTimer);
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new InvalidStateError('client closed before the response arrived'));
+    }
+    this.#pending.clear();
+    const event: ClosedEvent = { reason, ...(stopReason !== undefined ? { stopReason } : {}), ...(error ? { error } : {}) };
+    this.#closed = event;
+    this.#setState('closed');
+    if (this.#join) {
+      clearTimeout(this.#joinDeadline);
+      this.#join.reject(error ?? new ConnectionError('RTMS_CONNECTION_LOST', `client closed (${reason}) before joining`));
+      this.#join = undefined;
+    }
+    this.#abort.abort();
+    this.emit('closed', event);
+    for (const w of this.#closedWaiters.splice(0)) w(event);
+    return event;
+  }
+
+  #teardown(): void {
+    this.#generation++;
+    for (const s of this.#sockets) {
+      s.ws.removeAllListeners('open');
+      s.ws.on('error', () => {}); // a late error after terminate must not become an uncaught exception
+      if (s.ws.readyState === WebSocket.OPEN || s.ws.readyState === WebSocket.CONNECTING) s.ws.terminate();
+    }
+    this.#sockets = [];
+  }
+
+  #startWatchdog(): void {
+    const period = Math.max(50, Math.min(1000, Math.floor(Math.min(this.#tolerance.signaling, this.#tolerance.media) / 4)));
+    this.#watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.#sockets) {
+        if (s.handshaken && now - s.lastSeen > s.tolerance) {
+          return this.#lost(
+            new ConnectionError('RTMS_KEEPALIVE_TIMEOUT', `${s.role} socket silent for ${now - s.lastSeen} ms (tolerance ${s.tolerance} ms)`, { role: s.role }),
+          );
+        }
+      }
+    }, period);
+    this.#watchdog.unref();
+  }
+
+  #request(message: Record<string, unknown> & { msg_type: number }, timeoutMs = this.#opts.requestTimeoutMs ?? 5_000): Promise<AnyMessage> {
+    const responseType = RESPONSE_OF[message.msg_type]!;
+    const signaling = this.#sockets.find((s) => s.role === 'signaling');
+    if (!signaling) return Promise.reject(new InvalidStateError('not connected'));
+    return new Promise<AnyMessage>((resolve, reject) => {
+      const previous = this.#pending.get(responseType);
+      if (previous) {
+        clearTimeout(previous.timer);
+        previous.reject(new InvalidStateError('superseded by a newer request of the same type'));
+      }
+      const timer = setTimeout(() => {
+        this.#pending.delete(responseType);
+        reject(new OpenRtmsError('RTMS_REQUEST_TIMEOUT', `no response (msg_type ${responseType}) within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(responseType, { resolve, reject, timer });
+      this.#send(signaling, message);
+    });
+  }
+
+  #send(sock: Socket, message: Record<string, unknown>): void {
+    if (sock.ws.readyState === WebSocket.OPEN) sock.ws.send(JSON.stringify(message));
+  }
+
+  #requireReady(method: string): void {
+    if (this.#state !== 'ready') throw new InvalidStateError(`${method}() needs a joined client; state is "${this.#state}"`);
+  }
+
+  #protocolError(error: ProtocolError): void {
+    this.stats.protocolErrors++;
+    this.#log.warn({ code: error.code, details: error.details }, error.message);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  #setState(to: ClientState): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    this.emit('stateChange', { from, to });
+  }
+}
+
+export type { ErrorCode };

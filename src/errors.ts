@@ -1,0 +1,63 @@
+/**
+ * Typed errors. Every error openrtms raises or emits is an {@link OpenRtmsError} with a stable
+ * `code` that callers can switch on; the message says what happened and what to do next.
+ */
+
+/** Stable error codes. Adding one is fine; renaming one is a breaking change. */
+export type ErrorCode =
+  // protocol
+  | 'RTMS_BAD_JSON'
+  | 'RTMS_BAD_MESSAGE'
+  | 'RTMS_UNKNOWN_MSG_TYPE'
+  | 'RTMS_FRAME_TOO_LARGE'
+  // client
+  | 'RTMS_SIGNATURE_REJECTED'
+  | 'RTMS_HANDSHAKE_FAILED'
+  | 'RTMS_JOIN_TIMEOUT'
+  | 'RTMS_CONNECTION_LOST'
+  | 'RTMS_KEEPALIVE_TIMEOUT'
+  | 'RTMS_KICKED'
+  | 'RTMS_STREAM_TERMINATED'
+  | 'RTMS_RECONNECT_EXHAUSTED'
+  | 'RTMS_CLOSE_TIMEOUT'
+  | 'RTMS_REQUEST_TIMEOUT'
+  | 'RTMS_INVALID_STATE'
+  | 'RTMS_INVALID_PAYLOAD'
+  // webhook
+  | 'WEBHOOK_BAD_SIGNATURE'
+  | 'WEBHOOK_STALE_TIMESTAMP'
+  // configuration / usage
+  | 'CONFIG_MISSING'
+  | 'CONFIG_INVALID'
+  | 'UNSUPPORTED';
+
+/** Base class of every error openrtms produces. */
+export class OpenRtmsError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Extra structured facts (field names, status codes, ...), safe to log. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** A frame or message that does not follow the RTMS wire protocol. */
+export class ProtocolError extends OpenRtmsError {}
+
+/** A method called in a state where it cannot run (e.g. `leave()` before `join()`). */
+export class InvalidStateError extends OpenRtmsError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('RTMS_INVALID_STATE', message, details);
+  }
+}
+
+/** Missing or invalid configuration (flags, env vars, options). */
+export class ConfigError extends OpenRtmsError {}
+
+/** A connection-level failure of the RTMS client (handshake, keep-alive, reconnect, kick...). */
+export class ConnectionError extends OpenRtmsError {}

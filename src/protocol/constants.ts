@@ -1,0 +1,300 @@
+/**
+ * RTMS wire constants: the single source of truth for every number on the wire.
+ * Both the client and the emulator import these; neither re-declares a value.
+ * Names follow Zoom's documentation (developers.zoom.us/docs/rtms, "Data types").
+ */
+
+/** `msg_type` of every RTMS message. Always sent as an integer. */
+export const MsgType = {
+  SIGNALING_HAND_SHAKE_REQ: 1,
+  SIGNALING_HAND_SHAKE_RESP: 2,
+  DATA_HAND_SHAKE_REQ: 3,
+  DATA_HAND_SHAKE_RESP: 4,
+  EVENT_SUBSCRIPTION: 5,
+  EVENT_UPDATE: 6,
+  CLIENT_READY_ACK: 7,
+  STREAM_STATE_UPDATE: 8,
+  SESSION_STATE_UPDATE: 9,
+  SESSION_STATE_REQ: 10,
+  SESSION_STATE_RESP: 11,
+  KEEP_ALIVE_REQ: 12,
+  KEEP_ALIVE_RESP: 13,
+  MEDIA_DATA_AUDIO: 14,
+  MEDIA_DATA_VIDEO: 15,
+  MEDIA_DATA_SHARE: 16,
+  MEDIA_DATA_TRANSCRIPT: 17,
+  MEDIA_DATA_CHAT: 18,
+  STREAM_STATE_REQ: 19,
+  STREAM_STATE_RESP: 20,
+  STREAM_CLOSE_REQ: 21,
+  STREAM_CLOSE_RESP: 22,
+  META_DATA_AUDIO: 23,
+  META_DATA_VIDEO: 24,
+  META_DATA_SHARE: 25,
+  META_DATA_TRANSCRIPT: 26,
+  META_DATA_CHAT: 27,
+  VIDEO_SUBSCRIPTION_REQ: 28,
+  VIDEO_SUBSCRIPTION_RESP: 29,
+} as const;
+export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+
+/** `media_type` bitmask of DATA_HAND_SHAKE_REQ. */
+export const MediaType = {
+  AUDIO: 1,
+  VIDEO: 2,
+  DESKSHARE: 4,
+  TRANSCRIPT: 8,
+  CHAT: 16,
+  ALL: 32,
+} as const;
+export type MediaType = (typeof MediaType)[keyof typeof MediaType];
+
+/** MEDIA_CONTENT_TYPE. */
+export const ContentType = {
+  UNDEFINED: 0,
+  RTP: 1,
+  RAW_AUDIO: 2,
+  RAW_VIDEO: 3,
+  FILE_STREAM: 4,
+  TEXT: 5,
+} as const;
+export type ContentType = (typeof ContentType)[keyof typeof ContentType];
+
+/** MEDIA_PAYLOAD_TYPE: the codec field of audio/video parameters. */
+export const Codec = {
+  UNDEFINED: 0,
+  L16: 1,
+  G711: 2,
+  G722: 3,
+  OPUS: 4,
+  JPG: 5,
+  PNG: 6,
+  H264: 7,
+} as const;
+export type Codec = (typeof Codec)[keyof typeof Codec];
+
+/** AUDIO_SAMPLE_RATE. */
+export const SampleRate = {
+  SR_8K: 0,
+  SR_16K: 1,
+  SR_32K: 2,
+  SR_48K: 3,
+} as const;
+export type SampleRate = (typeof SampleRate)[keyof typeof SampleRate];
+
+/** Hertz of each {@link SampleRate} value. */
+export const SAMPLE_RATE_HZ: Readonly<Record<SampleRate, number>> = { 0: 8000, 1: 16000, 2: 32000, 3: 48000 };
+
+/** AUDIO_CHANNEL. */
+export const Channel = { MONO: 1, STEREO: 2 } as const;
+export type Channel = (typeof Channel)[keyof typeof Channel];
+
+/** MEDIA_RESOLUTION. */
+export const Resolution = { SD: 1, HD: 2, FHD: 3, QHD: 4 } as const;
+export type Resolution = (typeof Resolution)[keyof typeof Resolution];
+
+/** Pixel size of each {@link Resolution}. */
+export const RESOLUTION_SIZE: Readonly<Record<Resolution, { width: number; height: number }>> = {
+  1: { width: 640, height: 360 },
+  2: { width: 1280, height: 720 },
+  3: { width: 1920, height: 1080 },
+  4: { width: 2560, height: 1440 },
+};
+
+/** MEDIA_DATA_OPTION. */
+export const DataOption = {
+  UNDEFINED: 0,
+  AUDIO_MIXED_STREAM: 1,
+  AUDIO_MULTI_STREAMS: 2,
+  VIDEO_SINGLE_ACTIVE_STREAM: 3,
+  VIDEO_SINGLE_INDIVIDUAL_STREAM: 4,
+  VIDEO_MIXED_GALLERY_VIEW: 5,
+  VIDEO_MIXED_SPEAKER_VIEW: 6,
+} as const;
+export type DataOption = (typeof DataOption)[keyof typeof DataOption];
+
+/** SESSION_STATE. */
+export const SessionState = {
+  INACTIVE: 0,
+  INITIALIZE: 1,
+  STARTED: 2,
+  PAUSED: 3,
+  RESUMED: 4,
+  STOPPED: 5,
+} as const;
+export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+/** STREAM_STATE. */
+export const StreamState = {
+  INACTIVE: 0,
+  ACTIVE: 1,
+  INTERRUPTED: 2,
+  TERMINATING: 3,
+  TERMINATED: 4,
+  PAUSED: 5,
+  RESUMED: 6,
+} as const;
+export type StreamState = (typeof StreamState)[keyof typeof StreamState];
+
+/** EVENT_TYPE for meetings, webinars and Video SDK sessions. */
+export const EventType = {
+  UNDEFINED: 0,
+  FIRST_PACKET_TIMESTAMP: 1,
+  ACTIVE_SPEAKER_CHANGE: 2,
+  PARTICIPANT_JOIN: 3,
+  PARTICIPANT_LEAVE: 4,
+  SHARING_START: 5,
+  SHARING_STOP: 6,
+  MEDIA_CONNECTION_INTERRUPTED: 7,
+  PARTICIPANT_VIDEO_ON: 8,
+  PARTICIPANT_VIDEO_OFF: 9,
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/** EVENT_TYPE values Contact Center voice uses (they reuse 8 and up with other meanings). */
+export const ContactCenterEventType = {
+  CONSUMER_ANSWERED: 8,
+  CONSUMER_END: 9,
+  USER_ANSWERED: 10,
+  USER_END: 11,
+  USER_HOLD: 12,
+  USER_UNHOLD: 13,
+  MONITOR_STARTED: 14,
+  MONITOR_TRANSITIONED: 15,
+  MONITOR_ENDED: 16,
+  TAKEOVER_STARTED: 17,
+  TRANSFER_INITIATED: 18,
+  TRANSFER_ACCEPTED: 19,
+  TRANSFER_REJECTED: 20,
+  TRANSFER_COMPLETED: 21,
+  TRANSFER_CANCELED: 22,
+  TRANSFER_TIMEOUT: 23,
+  CONFERENCE_CANCELED: 24,
+  CONFERENCE_PARTICIPANT_JOINED: 25,
+  CONFERENCE_PARTICIPANT_LEFT: 26,
+  CONFERENCE_PARTICIPANT_REJECTED: 27,
+  CONFERENCE_PARTICIPANT_TIMEOUT: 28,
+} as const;
+export type ContactCenterEventType = (typeof ContactCenterEventType)[keyof typeof ContactCenterEventType];
+
+/** RTMS_STOP_REASON. */
+export const StopReason = {
+  UNDEFINED: 0,
+  STOP_BC_HOST_TRIGGERED: 1,
+  STOP_BC_USER_TRIGGERED: 2,
+  STOP_BC_USER_LEFT: 3,
+  STOP_BC_USER_EJECTED: 4,
+  STOP_BC_HOST_DISABLED_APP: 5,
+  STOP_BC_MEETING_ENDED: 6,
+  STOP_BC_STREAM_CANCELED: 7,
+  STOP_BC_STREAM_REVOKED: 8,
+  STOP_BC_ALL_APPS_DISABLED: 9,
+  STOP_BC_INTERNAL_EXCEPTION: 10,
+  STOP_BC_CONNECTION_TIMEOUT: 11,
+  STOP_BC_INSTANCE_CONNECTION_INTERRUPTED: 12,
+  STOP_BC_SIGNAL_CONNECTION_INTERRUPTED: 13,
+  STOP_BC_DATA_CONNECTION_INTERRUPTED: 14,
+  STOP_BC_SIGNAL_CONNECTION_CLOSED_ABNORMALLY: 15,
+  STOP_BC_DATA_CONNECTION_CLOSED_ABNORMALLY: 16,
+  STOP_BC_EXIT_SIGNAL: 17,
+  STOP_BC_AUTHENTICATION_FAILURE: 18,
+  STOP_BC_AWAIT_RECONNECTION_TIMEOUT: 19,
+  STOP_BC_RECEIVER_REQUEST_CLOSE: 20,
+  STOP_BC_CUSTOMER_DISCONNECTED: 21,
+  STOP_BC_AGENT_DISCONNECTED: 22,
+  STOP_BC_ADMIN_DISABLED_APP: 23,
+  STOP_BC_KEEP_ALIVE_TIMEOUT: 24,
+  STOP_BC_MANUAL_API_TRIGGERED: 25,
+  STOP_BC_STREAMING_NOT_SUPPORTED: 26,
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+/** RTMS_STATUS_CODE: `status_code` of handshake and request responses. 0 is success. */
+export const StatusCode = {
+  STATUS_OK: 0,
+  STATUS_CONNECTION_TIMEOUT: 1,
+  STATUS_INVALID_JSON_MSG_SIZE: 2,
+  STATUS_INVALID_JSON_MSG: 3,
+  STATUS_INVALID_MESSAGE_TYPE: 4,
+  STATUS_MSG_TYPE_NOT_EXIST: 5,
+  STATUS_MSG_TYPE_NOT_UINT: 6,
+  STATUS_MEETING_NOT_FOUND: 7,
+  STATUS_MEETING_UUID_NOT_EXIST: 8,
+  STATUS_RTMS_STREAM_ID_NOT_EXIST: 9,
+  STATUS_INVALID_SIGNATURE: 10,
+  STATUS_INVALID_PROTOCOL_VERSION: 11,
+  STATUS_SIGNATURE_NOT_EXIST: 12,
+  STATUS_STREAM_ID_NOT_EXIST: 13,
+  STATUS_SEQUENCE_NOT_EXIST: 14,
+  STATUS_INVALID_MEDIA_TYPE: 15,
+  STATUS_MEDIA_PARAMS_NOT_EXIST: 16,
+  STATUS_INVALID_MEDIA_PARAMS: 17,
+  STATUS_DUPLICATE_SIGNAL_REQUEST: 18,
+  STATUS_DUPLICATE_MEDIA_REQUEST: 19,
+  STATUS_STREAM_NOT_ACTIVE: 20,
+  STATUS_STREAM_TERMINATED: 21,
+  STATUS_UNKNOWN_ERROR: 22,
+} as const;
+export type StatusCode = (typeof StatusCode)[keyof typeof StatusCode];
+
+/** TRANSCRIPT_LANGUAGE (`src_language`). NONE (-1) means automatic language identification. */
+export const TranscriptLanguage = {
+  NONE: -1,
+  ARABIC: 0,
+  BENGALI: 1,
+  CANTONESE: 2,
+  CATALAN: 3,
+  CHINESE_SIMPLIFIED: 4,
+  CHINESE_TRADITIONAL: 5,
+  CZECH: 6,
+  DANISH: 7,
+  DUTCH: 8,
+  ENGLISH: 9,
+  ESTONIAN: 10,
+  FINNISH: 11,
+  FRENCH_CANADA: 12,
+  FRENCH_FRANCE: 13,
+  GERMAN: 14,
+  HEBREW: 15,
+  HINDI: 16,
+  HUNGARIAN: 17,
+  INDONESIAN: 18,
+  ITALIAN: 19,
+  JAPANESE: 20,
+  KOREAN: 21,
+  MALAY: 22,
+  PERSIAN: 23,
+  POLISH: 24,
+  PORTUGUESE: 25,
+  ROMANIAN: 26,
+  RUSSIAN: 27,
+  SPANISH: 28,
+  SWEDISH: 29,
+  TAGALOG: 30,
+  TAMIL: 31,
+  TELUGU: 32,
+  THAI: 33,
+  TURKISH: 34,
+  UKRAINIAN: 35,
+  VIETNAMESE: 36,
+} as const;
+export type TranscriptLanguage = (typeof TranscriptLanguage)[keyof typeof TranscriptLanguage];
+
+/** Latest signaling/data protocol version this implementation speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** Keep-alive tolerances documented by Zoom: silence longer than this ends the connection. */
+export const KEEPALIVE_TOLERANCE_MS = { signaling: 60_000, media: 65_000 } as const;
+
+/** Reverse lookup: the constant's name for a value, e.g. `nameOf(MsgType, 12) === 'KEEP_ALIVE_REQ'`. */
+export function nameOf<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {
+  for (const key in table) if (table[key] === value) return key;
+  return undefined;
+}
+
+/** True when `value` is one of the table's values. */
+export function isMember<T extends Record<string, number>>(table: T, value: unknown): value is T[keyof T] {
+  if (typeof value !== 'number') return false;
+  for (const key in table) if (table[key] === value) return true;
+  return false;
+}
