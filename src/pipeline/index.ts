@@ -1,0 +1,2 @@
+export { attachPipeline, type PipelineHandle } from './pipeline.js';
+export type * from './types.js';

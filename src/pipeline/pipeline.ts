@@ -1,0 +1,90 @@
+/**
+ * Connects one RtmsClient to its sinks. A sink that throws is isolated: the error is counted and
+ * reported once per sink, and the other sinks and the socket reader carry on.
+ */
+import type { RtmsClient } from '../client/client.js';
+import { EventType } from '../protocol/index.js';
+import type { StreamInfo, StreamSink, TimelineEvent } from './types.js';
+
+const EVENT_NAMES: Partial<Record<number, TimelineEvent['type']>> = {
+  [EventType.ACTIVE_SPEAKER_CHANGE]: 'active_speaker',
+  [EventType.PARTICIPANT_JOIN]: 'participant_join',
+  [EventType.PARTICIPANT_LEAVE]: 'participant_leave',
+  [EventType.SHARING_START]: 'sharing_start',
+  [EventType.SHARING_STOP]: 'sharing_stop',
+  [EventType.PARTICIPANT_VIDEO_ON]: 'video_on',
+  [EventType.PARTICIPANT_VIDEO_OFF]: 'video_off',
+};
+
+export interface PipelineHandle {
+  /** Sink errors so far, by sink index. */
+  readonly sinkErrors: number[];
+  /** Detaches from the client and closes every sink (flushing it). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Fans the client's frames and events out to the sinks until `close()`. */
+export function attachPipeline(
+  client: RtmsClient,
+  info: StreamInfo,
+  sinks: StreamSink[],
+  onSinkError?: (index: number, err: unknown) => void,
+): PipelineHandle {
+  const sinkErrors = sinks.map(() => 0);
+  const guard = (i: number, err: unknown) => {
+    if (sinkErrors[i]++ === 0) onSinkError?.(i, err);
+  };
+  function each(fn: (s: StreamSink) => void): void {
+    for (let i = 0; i < sinks.length; i++) {
+      try {
+        fn(sinks[i]);
+      } catch (err) {
+        guard(i, err);
+      }
+    }
+  }
+  const timeline = (e: TimelineEvent) => each((s) => s.onEvent?.(e));
+  // Contact Center reuses event numbers 8 and up with other meanings: keep those as raw events.
+  const isContactCenter = info.product === 'contact_center';
+
+  const handlers = {
+    joined: (e: { mediaParams: import('../protocol/index.js').MediaParams; reconnected: boolean }) => {
+      each((s) => s.onJoined?.(e.mediaParams, e.reconnected));
+      timeline({ type: 'joined', timestamp: Date.now(), data: { reconnected: e.reconnected } });
+    },
+    audio: (f: Parameters<NonNullable<StreamSink['onAudio']>>[0]) => each((s) => s.onAudio?.(f)),
+    video: (f: Parameters<NonNullable<StreamSink['onVideo']>>[0]) => each((s) => s.onVideo?.(f)),
+    deskshare: (f: Parameters<NonNullable<StreamSink['onShare']>>[0]) => each((s) => s.onShare?.(f)),
+    transcript: (f: Parameters<NonNullable<StreamSink['onTranscript']>>[0]) => each((s) => s.onTranscript?.(f)),
+    chat: (f: Parameters<NonNullable<StreamSink['onChat']>>[0]) => each((s) => s.onChat?.(f)),
+    event: (e: { event_type: number; timestamp?: number; participants?: { user_id: number | string; user_name?: string }[]; user_id?: number | string; user_name?: string }) => {
+      const type = isContactCenter && e.event_type >= 8 ? 'event' : (EVENT_NAMES[e.event_type] ?? 'event');
+      const people = e.participants ?? (e.user_id !== undefined ? [{ user_id: e.user_id, user_name: e.user_name }] : [{ user_id: undefined, user_name: undefined }]);
+      for (const p of people) {
+        timeline({ type, timestamp: e.timestamp ?? Date.now(), userId: p.user_id, userName: p.user_name, data: { event_type: e.event_type } });
+      }
+    },
+    sessionState: (e: { state: number; stopReason?: number; timestamp?: number }) =>
+      timeline({ type: 'session_state', timestamp: e.timestamp ?? Date.now(), data: { state: e.state, stop_reason: e.stopReason } }),
+    streamState: (e: { state: number; stopReason?: number; timestamp?: number }) =>
+      timeline({ type: 'stream_state', timestamp: e.timestamp ?? Date.now(), data: { state: e.state, stop_reason: e.stopReason } }),
+    reconnecting: (e: { attempt: number; delayMs: number; error: { code: string; message: string } }) =>
+      timeline({ type: 'reconnecting', timestamp: Date.now(), data: { attempt: e.attempt, delay_ms: e.delayMs, code: e.error.code, message: e.error.message } }),
+    closed: (e: { reason: string; stopReason?: number; error?: { code: string; message: string } }) =>
+      timeline({ type: 'closed', timestamp: Date.now(), data: { reason: e.reason, stop_reason: e.stopReason, code: e.error?.code } }),
+  };
+  for (const [name, fn] of Object.entries(handlers)) client.on(name as 'audio', fn as never);
+
+  let closing: Promise<void> | undefined;
+  return {
+    sinkErrors,
+    close() {
+      closing ??= (async () => {
+        for (const [name, fn] of Object.entries(handlers)) client.off(name as 'audio', fn as never);
+        const results = await Promise.allSettled(sinks.map((s) => s.close()));
+        results.forEach((r, i) => r.status === 'rejected' && guard(i, r.reason));
+      })();
+      return closing;
+    },
+  };
+}
