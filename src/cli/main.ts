@@ -11,10 +11,21 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  demo: { summary: 'emulator + client on 127.0.0.1, no credentials needed', load: () => import('./demo.js') },
-  emulate: { summary: 'run the Zoom side: signed webhooks, signaling and media servers', load: () => import('./emulate.js') },
+/** Every command; each lives in `./<name>.ts` and exports `run(argv)`. */
+const COMMANDS: Record<string, string> = {
+  demo: 'emulator + server + dashboard on 127.0.0.1, no credentials needed',
+  serve: 'the production server: webhook, API, live feed, dashboard, metrics',
+  emulate: 'the Zoom side: signed webhooks, signaling and media servers, faults',
+  worker: 'cluster worker (NATS_URL, DATABASE_URL)',
+  bench: 'drive N emulated streams through the real pipeline and measure',
+  search: 'full-text search over stored transcripts and chat',
+  inspect: 'summary of a recording directory',
 };
+
+async function load(name: string): Promise<Command> {
+  // A computed specifier keeps start-up lean: only the command that runs is loaded.
+  return (await import(`./${name}.js`)) as Command;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,7 +41,7 @@ function usage(): string {
     'Usage: openrtms <command> [options]      (openrtms <command> --help for details)',
     '',
     'Commands:',
-    ...names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n].summary}`),
+    ...names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n]}`),
     '',
     'Options: --version, --help',
   ].join('\n');
@@ -46,13 +57,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
+  if (!Object.hasOwn(COMMANDS, name)) {
     console.error(`openrtms: unknown command "${name}"; expected one of ${Object.keys(COMMANDS).join(', ')}`);
     return 2;
   }
   try {
-    const command = await entry.load();
+    const command = await load(name);
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
