@@ -26,6 +26,11 @@ export type ErrorCode =
   // webhook
   | 'WEBHOOK_BAD_SIGNATURE'
   | 'WEBHOOK_STALE_TIMESTAMP'
+  // storage
+  | 'STORE_NOT_FOUND'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_MIGRATION_FAILED'
+  | 'STORE_CLOSED'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
@@ -61,3 +66,6 @@ export class ConfigError extends OpenRtmsError {}
 
 /** A connection-level failure of the RTMS client (handshake, keep-alive, reconnect, kick...). */
 export class ConnectionError extends OpenRtmsError {}
+
+/** A storage failure (database missing, unreachable, closed, or a migration that failed). */
+export class StoreError extends OpenRtmsError {}
