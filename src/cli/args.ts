@@ -36,7 +36,10 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     help: { type: 'boolean', short: 'h' },
   };
   for (const [name, f] of Object.entries(spec.flags)) {
-    options[name] = { type: f.type, short: f.short, multiple: f.type === 'string' ? f.multiple : undefined };
+    // node:util parseArgs rejects keys that are present but undefined (`short: undefined`).
+    options[name] = { type: f.type };
+    if (f.short !== undefined) options[name].short = f.short;
+    if (f.type === 'string' && f.multiple !== undefined) options[name].multiple = f.multiple;
     if (f.type === 'string' && !f.multiple && f.default !== undefined) options[name].default = f.default;
   }
   let parsed;

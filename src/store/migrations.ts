@@ -1,0 +1,192 @@
+/**
+ * Versioned schema migrations, one list per database. A migration is applied once, in a
+ * transaction together with its row in `schema_migrations`; never edit one that has shipped —
+ * append a new version instead.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL statements, run in order inside one transaction. */
+  up: string[];
+}
+
+export const SQLITE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up: [
+      `CREATE TABLE meetings (
+        meeting_uuid TEXT PRIMARY KEY,
+        product TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE streams (
+        rtms_stream_id TEXT PRIMARY KEY,
+        meeting_uuid TEXT NOT NULL REFERENCES meetings(meeting_uuid),
+        product TEXT NOT NULL,
+        operator_id TEXT,
+        state TEXT NOT NULL DEFAULT 'starting',
+        started_at INTEGER NOT NULL,
+        stopped_at INTEGER,
+        stop_reason INTEGER,
+        close_reason TEXT,
+        stats TEXT NOT NULL DEFAULT '{}'
+      )`,
+      `CREATE INDEX streams_started ON streams(started_at DESC)`,
+      `CREATE INDEX streams_state ON streams(state, started_at DESC)`,
+      `CREATE INDEX streams_meeting ON streams(meeting_uuid)`,
+      `CREATE TABLE participants (
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL DEFAULT '',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (rtms_stream_id, user_id)
+      )`,
+      `CREATE TABLE transcript_segments (
+        id INTEGER PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        start_time INTEGER,
+        end_time INTEGER,
+        language TEXT
+      )`,
+      `CREATE INDEX transcript_stream_ts ON transcript_segments(rtms_stream_id, ts, id)`,
+      `CREATE TABLE chat_messages (
+        id INTEGER PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts INTEGER NOT NULL
+      )`,
+      `CREATE INDEX chat_stream_ts ON chat_messages(rtms_stream_id, ts, id)`,
+      `CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        user_id TEXT,
+        user_name TEXT,
+        data TEXT
+      )`,
+      `CREATE INDEX events_stream_ts ON events(rtms_stream_id, ts, id)`,
+      `CREATE TABLE recording_files (
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        duration_ms INTEGER,
+        PRIMARY KEY (rtms_stream_id, path)
+      )`,
+      // One index over both kinds of text, so that ranking uses one corpus. Row ids encode the
+      // source: 2*id for a transcript segment, 2*id+1 for a chat message.
+      `CREATE VIRTUAL TABLE search_index USING fts5(
+        text,
+        rtms_stream_id UNINDEXED,
+        user_id UNINDEXED,
+        user_name UNINDEXED,
+        ts UNINDEXED,
+        tokenize = 'unicode61 remove_diacritics 2'
+      )`,
+      `CREATE TRIGGER transcript_ai AFTER INSERT ON transcript_segments BEGIN
+        INSERT INTO search_index(rowid, text, rtms_stream_id, user_id, user_name, ts)
+        VALUES (new.id * 2, new.text, new.rtms_stream_id, new.user_id, new.user_name, new.ts);
+      END`,
+      `CREATE TRIGGER transcript_ad AFTER DELETE ON transcript_segments BEGIN
+        DELETE FROM search_index WHERE rowid = old.id * 2;
+      END`,
+      `CREATE TRIGGER chat_ai AFTER INSERT ON chat_messages BEGIN
+        INSERT INTO search_index(rowid, text, rtms_stream_id, user_id, user_name, ts)
+        VALUES (new.id * 2 + 1, new.text, new.rtms_stream_id, new.user_id, new.user_name, new.ts);
+      END`,
+      `CREATE TRIGGER chat_ad AFTER DELETE ON chat_messages BEGIN
+        DELETE FROM search_index WHERE rowid = old.id * 2 + 1;
+      END`,
+    ],
+  },
+];
+
+export const POSTGRES_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up: [
+      `CREATE TABLE meetings (
+        meeting_uuid TEXT PRIMARY KEY,
+        product TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE streams (
+        rtms_stream_id TEXT PRIMARY KEY,
+        meeting_uuid TEXT NOT NULL REFERENCES meetings(meeting_uuid),
+        product TEXT NOT NULL,
+        operator_id TEXT,
+        state TEXT NOT NULL DEFAULT 'starting',
+        started_at BIGINT NOT NULL,
+        stopped_at BIGINT,
+        stop_reason INTEGER,
+        close_reason TEXT,
+        stats JSONB NOT NULL DEFAULT '{}'::jsonb
+      )`,
+      `CREATE INDEX streams_started ON streams(started_at DESC)`,
+      `CREATE INDEX streams_state ON streams(state, started_at DESC)`,
+      `CREATE INDEX streams_meeting ON streams(meeting_uuid)`,
+      `CREATE TABLE participants (
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL DEFAULT '',
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        PRIMARY KEY (rtms_stream_id, user_id)
+      )`,
+      `CREATE TABLE transcript_segments (
+        id BIGSERIAL PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        start_time BIGINT,
+        end_time BIGINT,
+        language TEXT,
+        tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
+      )`,
+      `CREATE INDEX transcript_stream_ts ON transcript_segments(rtms_stream_id, ts, id)`,
+      `CREATE INDEX transcript_tsv ON transcript_segments USING GIN (tsv)`,
+      `CREATE TABLE chat_messages (
+        id BIGSERIAL PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
+      )`,
+      `CREATE INDEX chat_stream_ts ON chat_messages(rtms_stream_id, ts, id)`,
+      `CREATE INDEX chat_tsv ON chat_messages USING GIN (tsv)`,
+      `CREATE TABLE events (
+        id BIGSERIAL PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        user_id TEXT,
+        user_name TEXT,
+        data JSONB
+      )`,
+      `CREATE INDEX events_stream_ts ON events(rtms_stream_id, ts, id)`,
+      `CREATE TABLE recording_files (
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        duration_ms BIGINT,
+        PRIMARY KEY (rtms_stream_id, path)
+      )`,
+    ],
+  },
+];

@@ -1,0 +1,403 @@
+/**
+ * The embedded store: one SQLite file (WAL mode) through better-sqlite3, with an FTS5 index over
+ * transcript segments and chat messages. better-sqlite3 is synchronous; the store keeps every
+ * call short (batched writes, indexed reads) and exposes the same async API as PostgreSQL.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import type { Product } from '../protocol/index.js';
+import type { TimelineEvent } from '../pipeline/types.js';
+import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toFts5 } from './query.js';
+import type {
+  ChatRecord,
+  EventRecord,
+  ListStreamsOptions,
+  MeetingRecord,
+  RecordingFile,
+  SearchHit,
+  SearchOptions,
+  Store,
+  StreamDetail,
+  StreamRecord,
+  StreamState,
+  StreamStats,
+  StreamStart,
+  StreamStop,
+  StreamUpsert,
+  TranscriptSegment,
+  WriteBatch,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:`. */
+  path: string;
+  /** Open read-only and fail if the file is missing (the `search` command). Default false. */
+  readonly?: boolean;
+  /** Milliseconds to wait for a lock held by another process. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Migrations to apply (tests). Default: the shipped list. */
+  migrations?: Migration[];
+}
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+/** Wraps a driver error; StoreErrors pass through. */
+function wrap(err: unknown, what: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const e = err as { code?: string; message?: string };
+  return new StoreError('STORE_UNAVAILABLE', `SQLite ${what} failed: ${e?.message ?? String(err)}`, { sqliteCode: e?.code }, { cause: err });
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  #db: Database.Database | undefined;
+  readonly #migrations: Migration[];
+  readonly #stmts = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteStoreOptions) {
+    this.location = options.path;
+    this.#migrations = options.migrations ?? SQLITE_MIGRATIONS;
+    try {
+      if (options.path !== ':memory:' && !options.readonly) mkdirSync(dirname(options.path), { recursive: true });
+      const db = new Database(options.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      this.#db = db;
+    } catch (err) {
+      const e = err as { code?: string };
+      if (options.readonly && (e?.code === 'SQLITE_CANTOPEN' || /does not exist/i.test(String((err as Error)?.message)))) {
+        throw new StoreError('STORE_NOT_FOUND', `no database at ${options.path}; record a stream first (openrtms demo) or pass --data-dir`, { path: options.path }, { cause: err });
+      }
+      throw wrap(err, `open of ${options.path}`);
+    }
+  }
+
+  get #open(): Database.Database {
+    if (!this.#db) throw new StoreError('STORE_CLOSED', 'the store is closed');
+    return this.#db;
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#open.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs fn synchronously, turning driver errors into StoreErrors. */
+  #run<T>(what: string, fn: (db: Database.Database) => T): Promise<T> {
+    try {
+      return Promise.resolve(fn(this.#open));
+    } catch (err) {
+      return Promise.reject(wrap(err, what));
+    }
+  }
+
+  async migrate(): Promise<number> {
+    const db = this.#open;
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
+    let applied = 0;
+    for (const m of [...this.#migrations].sort((a, b) => a.version - b.version)) {
+      const apply = db.transaction(() => {
+        // Re-checked inside the (immediate) transaction: another process may have applied it.
+        if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return false;
+        for (const sql of m.up) db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        return true;
+      });
+      try {
+        if (apply.immediate()) applied++;
+      } catch (err) {
+        throw new StoreError('STORE_MIGRATION_FAILED', `SQLite migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { version: m.version }, { cause: err });
+      }
+    }
+    return applied;
+  }
+
+  schemaVersion(): Promise<number> {
+    return this.#run('schemaVersion', (db) => {
+      const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+      if (!exists) return 0;
+      return Number((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as Row).v ?? 0);
+    });
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  #ensureStream(s: StreamStart, state: StreamState = 'starting'): void {
+    this.#stmt('INSERT INTO meetings (meeting_uuid, product, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(s.meetingUuid, s.product, Date.now());
+    this.#stmt(
+      `INSERT INTO streams (rtms_stream_id, meeting_uuid, product, operator_id, state, started_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(s.rtmsStreamId, s.meetingUuid, s.product, s.operatorId ?? null, state, s.startedAt);
+  }
+
+  #setState(id: string, state: StreamState): void {
+    this.#stmt(`UPDATE streams SET state = ? WHERE rtms_stream_id = ? AND state <> 'stopped'`).run(state, id);
+  }
+
+  #markStopped(id: string, stop: StreamStop): void {
+    this.#stmt(
+      `UPDATE streams SET state = 'stopped', stopped_at = COALESCE(stopped_at, ?),
+         stop_reason = COALESCE(stop_reason, ?), close_reason = COALESCE(close_reason, ?)
+       WHERE rtms_stream_id = ?`,
+    ).run(stop.stoppedAt, stop.stopReason ?? null, stop.closeReason ?? null, id);
+  }
+
+  #addStats(id: string, delta: StreamStats): void {
+    const keys = Object.keys(delta);
+    if (!keys.length) return;
+    const row = this.#stmt('SELECT stats FROM streams WHERE rtms_stream_id = ?').get(id) as Row | undefined;
+    if (!row) return;
+    const stats = JSON.parse(String(row.stats)) as Record<string, unknown>;
+    for (const k of keys) stats[k] = (typeof stats[k] === 'number' ? (stats[k] as number) : 0) + delta[k];
+    this.#stmt('UPDATE streams SET stats = ? WHERE rtms_stream_id = ?').run(JSON.stringify(stats), id);
+  }
+
+  upsertStream(s: StreamUpsert): Promise<void> {
+    return this.#run('upsertStream', (db) =>
+      db
+        .transaction(() => {
+          this.#stmt('INSERT INTO meetings (meeting_uuid, product, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(s.meetingUuid, s.product, Date.now());
+          this.#stmt(
+            `INSERT INTO streams (rtms_stream_id, meeting_uuid, product, operator_id, state, started_at)
+             VALUES (@id, @meeting, @product, @operator, COALESCE(@state, 'starting'), @startedAt)
+             ON CONFLICT (rtms_stream_id) DO UPDATE SET
+               meeting_uuid = excluded.meeting_uuid,
+               product = excluded.product,
+               operator_id = COALESCE(excluded.operator_id, streams.operator_id),
+               started_at = MIN(streams.started_at, excluded.started_at),
+               state = CASE WHEN streams.state = 'stopped' OR @state IS NULL THEN streams.state ELSE @state END`,
+          ).run({ id: s.rtmsStreamId, meeting: s.meetingUuid, product: s.product, operator: s.operatorId ?? null, state: s.state ?? null, startedAt: s.startedAt });
+          if (s.state === 'stopped') this.#markStopped(s.rtmsStreamId, { stoppedAt: Date.now() });
+        })
+        .immediate(),
+    );
+  }
+
+  setStreamState(id: string, state: Exclude<StreamState, 'stopped'>): Promise<void> {
+    return this.#run('setStreamState', () => this.#setState(id, state));
+  }
+
+  markStopped(id: string, stop: StreamStop): Promise<void> {
+    return this.#run('markStopped', () => this.#markStopped(id, stop));
+  }
+
+  addStats(id: string, delta: StreamStats): Promise<void> {
+    return this.#run('addStats', (db) => db.transaction(() => this.#addStats(id, delta)).immediate());
+  }
+
+  upsertFiles(id: string, files: RecordingFile[]): Promise<void> {
+    return this.#run('upsertFiles', (db) =>
+      db
+        .transaction(() => {
+          const st = this.#stmt(
+            `INSERT INTO recording_files (rtms_stream_id, path, kind, bytes, duration_ms) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (rtms_stream_id, path) DO UPDATE SET kind = excluded.kind, bytes = excluded.bytes, duration_ms = excluded.duration_ms`,
+          );
+          for (const f of files) st.run(id, f.path, f.kind, f.bytes, f.durationMs ?? null);
+        })
+        .immediate(),
+    );
+  }
+
+  write(batch: WriteBatch): Promise<void> {
+    return this.#run('write', (db) =>
+      db
+        .transaction(() => {
+          const id = batch.stream.rtmsStreamId;
+          this.#ensureStream(batch.stream);
+          if (batch.transcript?.length) {
+            const st = this.#stmt(
+              `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            );
+            for (const t of batch.transcript) {
+              st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language));
+            }
+          }
+          if (batch.chat?.length) {
+            const st = this.#stmt('INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts) VALUES (?, ?, ?, ?, ?)');
+            for (const c of batch.chat) st.run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp);
+          }
+          if (batch.events?.length) {
+            const st = this.#stmt('INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data) VALUES (?, ?, ?, ?, ?, ?)');
+            for (const e of batch.events) {
+              st.run(id, e.type, e.timestamp, e.userId === undefined || e.userId === null ? null : String(e.userId), e.userName ?? null, e.data === undefined ? null : JSON.stringify(e.data));
+            }
+          }
+          if (batch.participants?.length) {
+            const st = this.#stmt(
+              `INSERT INTO participants (rtms_stream_id, user_id, user_name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (rtms_stream_id, user_id) DO UPDATE SET
+                 user_name = CASE WHEN excluded.user_name <> '' THEN excluded.user_name ELSE participants.user_name END,
+                 first_seen = MIN(participants.first_seen, excluded.first_seen),
+                 last_seen = MAX(participants.last_seen, excluded.last_seen)`,
+            );
+            for (const p of batch.participants) st.run(id, String(p.userId), cleanText(p.userName ?? ''), p.firstSeen, p.lastSeen ?? p.firstSeen);
+          }
+          if (batch.statsDelta) this.#addStats(id, batch.statsDelta);
+          if (batch.state === 'stopped') this.#markStopped(id, batch.stop ?? { stoppedAt: Date.now() });
+          else if (batch.state) this.#setState(id, batch.state);
+        })
+        .immediate(),
+    );
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  static #stream(r: Row): StreamRecord {
+    return {
+      rtmsStreamId: String(r.rtms_stream_id),
+      meetingUuid: String(r.meeting_uuid),
+      product: r.product as Product,
+      ...(r.operator_id != null ? { operatorId: String(r.operator_id) } : {}),
+      state: r.state as StreamState,
+      startedAt: Number(r.started_at),
+      ...(r.stopped_at != null ? { stoppedAt: Number(r.stopped_at) } : {}),
+      ...(r.stop_reason != null ? { stopReason: Number(r.stop_reason) } : {}),
+      ...(r.close_reason != null ? { closeReason: String(r.close_reason) } : {}),
+      stats: JSON.parse(String(r.stats ?? '{}')) as StreamStats,
+    };
+  }
+
+  listStreams(options: ListStreamsOptions = {}): Promise<StreamRecord[]> {
+    return this.#run('listStreams', () => {
+      const limit = clampLimit(options.limit, 50, 1000);
+      const offset = Math.max(0, Math.floor(options.offset ?? 0));
+      const rows = (
+        options.state
+          ? this.#stmt('SELECT * FROM streams WHERE state = ? ORDER BY started_at DESC, rtms_stream_id LIMIT ? OFFSET ?').all(options.state, limit, offset)
+          : this.#stmt('SELECT * FROM streams ORDER BY started_at DESC, rtms_stream_id LIMIT ? OFFSET ?').all(limit, offset)
+      ) as Row[];
+      return rows.map(SqliteStore.#stream);
+    });
+  }
+
+  getStream(id: string): Promise<StreamDetail | undefined> {
+    return this.#run('getStream', () => {
+      const row = this.#stmt('SELECT * FROM streams WHERE rtms_stream_id = ?').get(id) as Row | undefined;
+      if (!row) return undefined;
+      const participants = (this.#stmt('SELECT * FROM participants WHERE rtms_stream_id = ? ORDER BY first_seen, user_id').all(id) as Row[]).map((p) => ({
+        userId: String(p.user_id),
+        userName: String(p.user_name),
+        firstSeen: Number(p.first_seen),
+        lastSeen: Number(p.last_seen),
+      }));
+      return { ...SqliteStore.#stream(row), participants };
+    });
+  }
+
+  getMeeting(meetingUuid: string): Promise<MeetingRecord | undefined> {
+    return this.#run('getMeeting', () => {
+      const r = this.#stmt('SELECT * FROM meetings WHERE meeting_uuid = ?').get(meetingUuid) as Row | undefined;
+      return r ? { meetingUuid: String(r.meeting_uuid), product: r.product as Product, createdAt: Number(r.created_at) } : undefined;
+    });
+  }
+
+  transcript(id: string): Promise<TranscriptSegment[]> {
+    return this.#run('transcript', () =>
+      (this.#stmt('SELECT * FROM transcript_segments WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map((r) => ({
+        userId: String(r.user_id),
+        userName: String(r.user_name),
+        text: String(r.text),
+        timestamp: Number(r.ts),
+        ...(r.start_time != null ? { startTime: num(r.start_time) } : {}),
+        ...(r.end_time != null ? { endTime: num(r.end_time) } : {}),
+        ...(r.language != null ? { language: str(r.language) } : {}),
+      })),
+    );
+  }
+
+  chat(id: string): Promise<ChatRecord[]> {
+    return this.#run('chat', () =>
+      (this.#stmt('SELECT * FROM chat_messages WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map((r) => ({
+        userId: String(r.user_id),
+        userName: String(r.user_name),
+        text: String(r.text),
+        timestamp: Number(r.ts),
+      })),
+    );
+  }
+
+  events(id: string): Promise<EventRecord[]> {
+    return this.#run('events', () =>
+      (this.#stmt('SELECT * FROM events WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map((r) => ({
+        type: r.type as TimelineEvent['type'],
+        timestamp: Number(r.ts),
+        ...(r.user_id != null ? { userId: String(r.user_id) } : {}),
+        ...(r.user_name != null ? { userName: String(r.user_name) } : {}),
+        ...(r.data != null ? { data: JSON.parse(String(r.data)) as Record<string, unknown> } : {}),
+      })),
+    );
+  }
+
+  files(id: string): Promise<RecordingFile[]> {
+    return this.#run('files', () =>
+      (this.#stmt('SELECT * FROM recording_files WHERE rtms_stream_id = ? ORDER BY path').all(id) as Row[]).map((r) => ({
+        path: String(r.path),
+        kind: String(r.kind),
+        bytes: Number(r.bytes),
+        ...(r.duration_ms != null ? { durationMs: Number(r.duration_ms) } : {}),
+      })),
+    );
+  }
+
+  search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    return this.#run('search', () => {
+      const parsed = parseSearchQuery(query);
+      if (!parsed) return [];
+      const limit = clampLimit(options.limit, 20, 500);
+      const select = `SELECT rowid AS rid, rtms_stream_id, user_id, user_name, ts, text,
+          snippet(search_index, 0, char(2), char(3), '…', 24) AS snip, bm25(search_index) AS score
+        FROM search_index WHERE search_index MATCH ?`;
+      const match = toFts5(parsed);
+      const rows = (
+        options.streamId !== undefined
+          ? this.#stmt(`${select} AND rtms_stream_id = ? ORDER BY score, ts LIMIT ?`).all(match, options.streamId, limit)
+          : this.#stmt(`${select} ORDER BY score, ts LIMIT ?`).all(match, limit)
+      ) as Row[];
+      return rows.map((r) => ({
+        rtmsStreamId: String(r.rtms_stream_id),
+        kind: Number(r.rid) % 2 === 1 ? ('chat' as const) : ('transcript' as const),
+        userId: String(r.user_id),
+        speaker: String(r.user_name),
+        text: String(r.text),
+        timestamp: Number(r.ts),
+        snippet: markersToHtml(String(r.snip)),
+        score: -Number(r.score),
+      }));
+    });
+  }
+
+  close(): Promise<void> {
+    const db = this.#db;
+    this.#db = undefined;
+    this.#stmts.clear();
+    if (db?.open) {
+      try {
+        db.close();
+      } catch {
+        // Closing twice or closing a broken handle has nothing left to release.
+      }
+    }
+    return Promise.resolve();
+  }
+}
