@@ -35,7 +35,7 @@ import {
 } from '../protocol/index.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_RECONNECT, backoffDelay } from './backoff.js';
-import { classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
+import { TAKEOVER_CLOSE_CODE, classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
 import type {
   ClientState,
   ClientStats,
@@ -302,6 +302,10 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       if (gen !== this.#generation || this.#closed) return;
       if (this.#state === 'closing') {
         this.#finish('left');
+        return;
+      }
+      if (code === TAKEOVER_CLOSE_CODE) {
+        this.#finish('kicked', new ConnectionError('RTMS_KICKED', 'another connection took over the stream (close code 4001)', { role, code }));
         return;
       }
       this.#lost(new ConnectionError('RTMS_CONNECTION_LOST', `${role} socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`, { role, kind, code }));

@@ -52,8 +52,14 @@ export interface EndVerdict {
   stopReason?: number;
 }
 
-/** Stop reasons that mean another connection took the stream over. */
-const TAKEOVER_REASONS = new Set<number>([]);
+/**
+ * Stop reasons that mean another connection took the stream over. Zoom's documentation does not
+ * name the signal; INSTANCE_CONNECTION_INTERRUPTED is what our emulator sends (docs/protocol-notes.md).
+ */
+const TAKEOVER_REASONS = new Set<number>([StopReason.STOP_BC_INSTANCE_CONNECTION_INTERRUPTED]);
+
+/** WebSocket close code that marks a takeover (emulator convention, see above). */
+export const TAKEOVER_CLOSE_CODE = 4001;
 
 /** Classifies a TERMINATED stream state / STOPPED session state by its stop reason. */
 export function classifyStreamEnd(stopReason: number | undefined): EndVerdict {

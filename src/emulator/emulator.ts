@@ -1,0 +1,221 @@
+/**
+ * The Zoom side of RTMS on loopback: signed webhooks, signaling and media servers, scenarios
+ * played at the real cadence (or as fast as the client reads), fault injection and a summary of
+ * what was sent, missed and acknowledged.
+ *
+ * ```ts
+ * const emu = new Emulator({ clientId, clientSecret, secretToken, webhookUrl: 'http://127.0.0.1:8080/webhook' });
+ * await emu.start();
+ * const summary = await emu.run();   // plays every stream to the end
+ * await emu.close();
+ * ```
+ */
+import { KEEPALIVE_TOLERANCE_MS, ID_FIELD, WEBHOOK_EVENTS, type Product } from '../protocol/index.js';
+import { OpenRtmsError } from '../errors.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { parseFault, type Fault } from './faults.js';
+import { hexId, meetingUuid, mulberry32 } from './rng.js';
+import { compileScenario, demoScenario, type Plan, type Scenario } from './scenario.js';
+import { EmulatorServer } from './server.js';
+import { EmulatedStream, type StreamIdentity } from './stream.js';
+import { Counters, KINDS, zeroCounts, type EmulatorSummary, type StreamReport } from './summary.js';
+import { WebhookSender } from './webhook-sender.js';
+
+export interface EmulatorOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Webhook secret token (signs webhooks). */
+  secretToken: string;
+  host?: string;
+  /** 0 picks a free port. Default 0. */
+  port?: number;
+  /** Where webhooks are POSTed. */
+  webhookUrl?: string;
+  /** In-process webhook delivery instead of HTTP. */
+  onWebhook?: (body: Record<string, unknown>) => unknown;
+  /** One product for every stream, or a list assigned round-robin. Default: the scenario's, else meeting. */
+  product?: Product | Product[];
+  scenario?: Scenario;
+  /** Concurrent streams. Default 1. */
+  meetings?: number;
+  seed?: number;
+  /** Send as fast as the client reads instead of in real time. */
+  fast?: boolean;
+  faults?: (Fault | string)[];
+  keepAliveIntervalMs?: number;
+  keepAliveToleranceMs?: { signaling?: number; media?: number };
+  /** How long a stream waits for its first client before its clock starts anyway. Default 10 s. */
+  waitForClientMs?: number;
+}
+
+export interface EmulatorEvents {
+  webhook: [Record<string, unknown>];
+  fault: [{ spec: string; atMs: number; rtmsStreamId: string }];
+  streamEnd: [StreamReport];
+}
+
+export class Emulator extends TypedEmitter<EmulatorEvents> {
+  readonly streams: EmulatedStream[] = [];
+  readonly counters = new Counters();
+  readonly faults: Fault[];
+  readonly #opts: EmulatorOptions;
+  readonly #server: EmulatorServer;
+  readonly #sender: WebhookSender;
+  readonly #byId = new Map<string, EmulatedStream>();
+  #restarts = new Set<string>();
+  #started = false;
+  #closed = false;
+  #running?: Promise<EmulatorSummary>;
+
+  constructor(options: EmulatorOptions) {
+    super();
+    for (const k of ['clientId', 'clientSecret', 'secretToken'] as const) {
+      if (!options[k]) throw new OpenRtmsError('CONFIG_MISSING', `Emulator needs ${k}`);
+    }
+    if (!options.webhookUrl && !options.onWebhook) throw new OpenRtmsError('CONFIG_MISSING', 'Emulator needs webhookUrl or onWebhook');
+    this.#opts = options;
+    this.faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
+    this.#server = new EmulatorServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      keepAliveIntervalMs: options.keepAliveIntervalMs ?? 10_000,
+      keepAliveToleranceMs: {
+        signaling: options.keepAliveToleranceMs?.signaling ?? KEEPALIVE_TOLERANCE_MS.signaling,
+        media: options.keepAliveToleranceMs?.media ?? KEEPALIVE_TOLERANCE_MS.media,
+      },
+      counters: this.counters,
+      lookup: (id) => this.#byId.get(id),
+    });
+    this.#sender = new WebhookSender({ url: options.webhookUrl, deliver: options.onWebhook, secretToken: options.secretToken }, this.counters);
+    this.#createStreams();
+  }
+
+  get port(): number {
+    return this.#server.port;
+  }
+
+  signalingUrl(streamId: string): string {
+    return this.#server.signalingUrl(streamId);
+  }
+
+  /** Starts listening for signaling and media connections. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    await this.#server.listen();
+    this.#started = true;
+  }
+
+  /** Sends the start webhooks, plays every stream to its end, sends the stop webhooks. */
+  run(): Promise<EmulatorSummary> {
+    if (!this.#started) throw new OpenRtmsError('RTMS_INVALID_STATE', 'call start() before run()');
+    this.#running ??= this.#run();
+    return this.#running;
+  }
+
+  /** The webhook payload that announces a stream (what a gateway would receive). */
+  startPayload(stream: EmulatedStream): Record<string, unknown> {
+    const { id } = stream;
+    return { [id.idField]: id.meetingUuid, operator_id: id.operatorId, rtms_stream_id: id.rtmsStreamId, server_urls: this.#server.signalingUrl(id.rtmsStreamId) };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.streams) s.abort();
+    await this.#server.close();
+  }
+
+  /** The summary so far (final once run() resolved). */
+  summary(durationS = 0, completed = false): EmulatorSummary {
+    const sent = zeroCounts();
+    const missed = zeroCounts();
+    for (const s of this.streams) {
+      for (const k of KINDS) {
+        sent[k] += s.sent[k];
+        missed[k] += s.missed[k];
+      }
+    }
+    const c = this.counters;
+    return {
+      streams: this.streams.length,
+      duration_s: Math.round(durationS * 1000) / 1000,
+      completed,
+      sent,
+      missed,
+      webhooks: { ...c.webhooks },
+      connections: { ...c.connections },
+      keepalive: { ...c.keepalive },
+      bad_client_frames: c.badClientFrames,
+      faults: this.streams.flatMap((s) => s.faultReports),
+      per_stream: this.streams.map((s) => s.report()),
+    };
+  }
+
+  #createStreams(): void {
+    const o = this.#opts;
+    const seed = o.seed ?? 1;
+    const rng = mulberry32(seed);
+    const scenario = o.scenario ?? demoScenario(60);
+    const products: Product[] = Array.isArray(o.product) ? o.product : [o.product ?? scenario.product ?? 'meeting'];
+    const plan: Plan = compileScenario(scenario, seed);
+    const n = o.meetings ?? 1;
+    for (let i = 0; i < n; i++) {
+      const product = products[i % products.length];
+      const idField = ID_FIELD[product];
+      const id: StreamIdentity = {
+        rtmsStreamId: hexId(rng),
+        product,
+        idField,
+        meetingUuid: idField === 'meeting_uuid' ? meetingUuid(rng) : hexId(rng, 24),
+        operatorId: `op_${hexId(rng, 12)}`,
+      };
+      const stream = new EmulatedStream(id, plan, this.faults, {
+        fast: o.fast ?? false,
+        waitForClientMs: o.waitForClientMs ?? 10_000,
+        onRestart: (ms) => this.#restart(ms),
+        onFault: (spec, atMs) => this.emit('fault', { spec, atMs, rtmsStreamId: id.rtmsStreamId }),
+      });
+      this.streams.push(stream);
+      this.#byId.set(id.rtmsStreamId, stream);
+    }
+  }
+
+  #restart(ms: number): void {
+    const key = `restart:${ms}`;
+    if (this.#restarts.has(key)) return;
+    this.#restarts.add(key);
+    void this.#server.restart(ms);
+  }
+
+  async #run(): Promise<EmulatorSummary> {
+    const t0 = performance.now();
+    await Promise.all(this.streams.map((s) => this.#runStream(s)));
+    return this.summary((performance.now() - t0) / 1000, !this.#closed);
+  }
+
+  async #runStream(stream: EmulatedStream): Promise<void> {
+    const dup = this.faults.find((f) => f.kind === 'duplicate-webhook');
+    const copies = dup && dup.kind === 'duplicate-webhook' ? dup.count : 1;
+    const delay = this.faults.find((f) => f.kind === 'webhook-delay');
+    const outOfOrder = this.faults.some((f) => f.kind === 'out-of-order');
+    const events = WEBHOOK_EVENTS[stream.id.product];
+    const started = { event: events.started, event_ts: Date.now(), payload: this.startPayload(stream) };
+    const send = async (body: Record<string, unknown>, n: number) => {
+      for (let i = 0; i < n && !this.#closed; i++) {
+        if (delay && delay.kind === 'webhook-delay') await new Promise((r) => setTimeout(r, delay.delayMs));
+        this.emit('webhook', body);
+        await this.#sender.send(body);
+      }
+    };
+    // Webhooks go out while the stream waits for its client, as with Zoom.
+    const announced = send(started, copies);
+    await stream.run();
+    await announced;
+    const { [stream.id.idField]: idValue, operator_id, rtms_stream_id } = started.payload;
+    await send({ event: events.stopped, event_ts: Date.now(), payload: { [stream.id.idField]: idValue, operator_id, rtms_stream_id } }, copies);
+    if (outOfOrder) await send({ ...started, event_ts: Date.now() }, 1);
+    this.emit('streamEnd', stream.report());
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * One emulated RTMS stream: a scenario clock that generates media at the real cadence and delivers
+ * it to whichever client connection currently holds the stream. What is generated while no client
+ * (or no socket for that kind) is connected is counted as missed, so a recording and the summary
+ * together show exactly what was lost.
+ */
+import WebSocket from 'ws';
+import {
+  Codec,
+  ContactCenterEventType,
+  EventType,
+  MsgType,
+  SessionState,
+  StopReason,
+  StreamState,
+  type MediaKind,
+  type Product,
+} from '../protocol/index.js';
+import { loadFrames, loadH264 } from '../media/assets.js';
+import { monoToStereo, resample } from '../media/l16.js';
+import type { Connection, MediaSocket } from './connection.js';
+import { RECOVERABLE, type Fault } from './faults.js';
+import { mixedPcm, speakerPcm, type Plan, type PlanEvent } from './scenario.js';
+import { zeroCounts, type CountKind, type FaultReport, type KindCounts, type StreamReport } from './summary.js';
+
+const TICK_MS = 20;
+/** Close code the emulator uses when a new connection takes the stream over (see docs/protocol-notes.md). */
+export const KICK_CLOSE_CODE = 4001;
+
+export interface StreamIdentity {
+  rtmsStreamId: string;
+  product: Product;
+  /** meeting_uuid, session_id or engagement_id. */
+  meetingUuid: string;
+  idField: 'meeting_uuid' | 'session_id' | 'engagement_id';
+  operatorId: string;
+}
+
+export interface StreamHooks {
+  fast: boolean;
+  waitForClientMs: number;
+  /** Global fault (restart) requested by this stream's clock. */
+  onRestart(durationMs: number): void;
+  /** Called when a timed fault fires. */
+  onFault(spec: string, atMs: number): void;
+}
+
+type StreamPhase = 'waiting' | 'running' | 'ended';
+type ArmedFault = { fault: Extract<Fault, { atMs: number }>; report: FaultReport; fired: boolean };
+
+export class EmulatedStream {
+  phase: StreamPhase = 'waiting';
+  conn?: Connection;
+  /** Epoch ms of scenario time 0 (content timestamps are startEpoch + scenario time). */
+  startEpoch = Date.now();
+  t = 0;
+  readonly sent: KindCounts = zeroCounts();
+  readonly missed: KindCounts = zeroCounts();
+  connections = 0;
+  kicked = 0;
+  endedBy: StreamReport['ended_by'] = 'scenario';
+  readonly faultReports: FaultReport[] = [];
+  #faults: ArmedFault[];
+  #eventIndex = 0;
+  #video: Set<number>;
+  #sharer?: number;
+  #activeSpeaker?: number;
+  #present = new Set<number>();
+  #readyWaiters: (() => void)[] = [];
+  #stopRequested = false;
+
+  constructor(
+    readonly id: StreamIdentity,
+    readonly plan: Plan,
+    faults: Fault[],
+    private readonly hooks: StreamHooks,
+  ) {
+    this.#video = new Set(plan.initialVideo);
+    this.#faults = faults
+      .filter((f): f is Extract<Fault, { atMs: number }> => 'atMs' in f)
+      .map((fault) => {
+        const report: FaultReport = {
+          spec: fault.spec,
+          at_ms: fault.atMs,
+          client_recovered: false,
+          expected_recovery: RECOVERABLE.has(fault.kind),
+          rtms_stream_id: id.rtmsStreamId,
+        };
+        this.faultReports.push(report);
+        return { fault, report, fired: false };
+      });
+  }
+
+  get ended(): boolean {
+    return this.phase === 'ended';
+  }
+
+  /** A client connection became ready (CLIENT_READY_ACK). */
+  clientReady(conn: Connection): void {
+    conn.ready = true;
+    conn.readyAtMs = this.t;
+    const ts = this.startEpoch + this.t;
+    this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: SessionState.STARTED, timestamp: ts });
+    this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.ACTIVE, timestamp: ts });
+    this.#event(conn, { event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: ts });
+    if (this.#present.size > 0) {
+      this.#event(conn, {
+        event_type: EventType.PARTICIPANT_JOIN,
+        timestamp: ts,
+        participants: [...this.#present].map((u) => ({ user_id: u, user_name: this.plan.names.get(u) ?? '' })),
+      });
+    }
+    for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
+  /** Attaches a new client connection, ending (kicking) the one that held the stream. */
+  attach(conn: Connection): { kicked: boolean } {
+    const old = this.conn;
+    let kicked = false;
+    if (old && !old.closed) {
+      // Zoom allows one connection per stream: the newcomer takes it over.
+      kicked = old.signaling.readyState === WebSocket.OPEN && !old.isStalled(this.t);
+      if (kicked) this.kicked++;
+      this.#kick(old);
+    }
+    this.conn = conn;
+    this.connections++;
+    return { kicked };
+  }
+
+  /** A connection's signaling socket closed. */
+  detach(conn: Connection): void {
+    conn.close();
+    if (this.conn === conn) this.conn = undefined;
+  }
+
+  /** STREAM_CLOSE_REQ from the client: the stream ends for this app. */
+  closeRequested(): void {
+    this.endedBy = 'client';
+    this.#stopRequested = true;
+  }
+
+  /** Stops the clock (emulator shutting down). */
+  abort(): void {
+    if (this.phase !== 'ended') this.endedBy = 'emulator-closed';
+    this.#stopRequested = true;
+  }
+
+  /** Plays the scenario to the end. */
+  async run(): Promise<void> {
+    if (!this.conn?.ready) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.hooks.waitForClientMs);
+        this.#readyWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.phase = 'running';
+    this.startEpoch = Date.now();
+    const t0 = performance.now();
+    const duration = this.plan.durationMs;
+    while (this.t < duration && !this.#stopRequested) {
+      this.#tick(this.t);
+      this.t += TICK_MS;
+      if (this.hooks.fast) await this.#drain();
+      else {
+        const wait = t0 + this.t - performance.now();
+        if (wait > 1) await sleep(wait);
+      }
+    }
+    this.#finish();
+  }
+
+  report(): StreamReport {
+    return {
+      rtms_stream_id: this.id.rtmsStreamId,
+      product: this.id.product,
+      meeting_uuid: this.id.meetingUuid,
+      connections: this.connections,
+      kicked: this.kicked,
+      sent: { ...this.sent },
+      missed: { ...this.missed },
+      ended_by: this.endedBy,
+    };
+  }
+
+  // ---- per tick -----------------------------------------------------------------------------
+
+  #tick(t: number): void {
+    for (const f of this.#faults) if (!f.fired && f.fault.atMs <= t) this.#fire(f);
+    const events = this.plan.events;
+    while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#planEvent(events[this.#eventIndex++]);
+    const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(t) ? this.conn : undefined;
+    this.#audio(conn, t);
+    if (this.id.product !== 'contact_center') {
+      this.#video_(conn, t, 'video');
+      if (this.#sharer !== undefined) this.#video_(conn, t, 'deskshare');
+    }
+  }
+
+  #audio(conn: Connection | undefined, t: number): void {
+    const sock = conn?.socketFor('audio');
+    const sendRate = sock?.audio?.cfg.send_rate ?? TICK_MS;
+    if (t % sendRate !== 0) return;
+    const multi = sock?.audio?.cfg.data_opt === 2;
+    if (!sock || !sock.audio) {
+      // Nobody to deliver to: count what Zoom would have sent in the default (mixed) mode.
+      this.missed.audio++;
+      return;
+    }
+    const a = sock.audio;
+    const ts = this.startEpoch + t;
+    if (multi) {
+      for (const sp of speakerPcm(this.plan, t, sendRate)) {
+        this.#sendAudio(conn!, sock, this.#encode(a, sp.pcm), sp.userId, sp.userName, ts);
+      }
+    } else {
+      this.#sendAudio(conn!, sock, this.#encode(a, mixedPcm(this.plan, t, sendRate)), 0, '', ts);
+    }
+  }
+
+  #encode(a: NonNullable<MediaSocket['audio']>, pcm16k: Int16Array): Buffer {
+    let pcm = resample(pcm16k, 16000, a.rate);
+    if (a.channels === 2) pcm = monoToStereo(pcm);
+    return a.encoder.encode(pcm);
+  }
+
+  #sendAudio(conn: Connection, sock: MediaSocket, data: Buffer, userId: number, userName: string, timestamp: number): void {
+    const msg = `{"msg_type":14,"content":{"user_id":${userId},"user_name":${JSON.stringify(userName)},"data":"${data.toString('base64')}","timestamp":${timestamp}}}`;
+    this.#deliver(conn, sock.ws, 'audio', msg);
+  }
+
+  #video_(conn: Connection | undefined, t: number, kind: 'video' | 'deskshare'): void {
+    const sock = conn?.socketFor(kind);
+    const cfg = kind === 'video' ? sock?.video : sock?.deskshare;
+    const countKind: CountKind = kind === 'video' ? 'video' : 'share';
+    const fps = cfg ? Math.min(cfg.fps, cfg.codec === Codec.H264 ? 30 : 5) : kind === 'video' ? 25 : 5;
+    const frameNo = Math.floor((t * fps) / 1000);
+    const last = kind === 'video' ? (sock?.lastVideoFrame ?? -1) : (sock?.lastShareFrame ?? -1);
+    if (sock && frameNo === last) return;
+    if (!sock && Math.floor(((t - TICK_MS) * fps) / 1000) === frameNo && t > 0) return;
+    const userId = kind === 'deskshare' ? this.#sharer : (conn?.videoUser ?? this.#activeSpeaker ?? [...this.#video][0]);
+    if (userId === undefined || (kind === 'video' && !this.#video.has(userId))) return;
+    if (!sock || !cfg) {
+      this.missed[countKind]++;
+      return;
+    }
+    if (kind === 'video') sock.lastVideoFrame = frameNo;
+    else sock.lastShareFrame = frameNo;
+    let data: Buffer;
+    if (cfg.codec === Codec.H264) {
+      const clip = loadH264(kind === 'video' ? 'camera' : 'share');
+      if (kind === 'video' && sock.lastVideoUser !== userId) sock.videoIndex = 0; // a new speaker starts at a keyframe
+      sock.lastVideoUser = kind === 'video' ? userId : sock.lastVideoUser;
+      const index = kind === 'video' ? sock.videoIndex++ : sock.shareIndex++;
+      data = clip.accessUnits[index % clip.accessUnits.length].data;
+    } else {
+      const frames = loadFrames(cfg.codec === Codec.PNG ? 'png' : 'jpg');
+      const index = kind === 'video' ? sock.videoIndex++ : sock.shareIndex++;
+      data = frames[index % frames.length];
+    }
+    const msg = JSON.stringify({
+      msg_type: kind === 'video' ? MsgType.MEDIA_DATA_VIDEO : MsgType.MEDIA_DATA_SHARE,
+      content: { user_id: userId, user_name: this.plan.names.get(userId) ?? '', data: data.toString('base64'), timestamp: this.startEpoch + t },
+    });
+    this.#deliver(conn!, sock.ws, countKind, msg);
+  }
+
+  #planEvent(e: PlanEvent): void {
+    const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(this.t) ? this.conn : undefined;
+    const ts = this.startEpoch + e.atMs;
+    const person = { user_id: e.userId, user_name: e.userName };
+    switch (e.kind) {
+      case 'transcript': {
+        const sock = conn?.socketFor('transcript');
+        if (!sock) {
+          this.missed.transcript++;
+          return;
+        }
+        const lang = sock.transcript && sock.transcript.src_language >= 0 ? sock.transcript.src_language : 9;
+        const content = { ...person, data: e.text, timestamp: ts, start_time: this.startEpoch + e.startMs, end_time: this.startEpoch + e.endMs, language: lang };
+        this.#deliver(conn!, sock.ws, 'transcript', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_TRANSCRIPT, content }));
+        return;
+      }
+      case 'chat': {
+        const sock = conn?.socketFor('chat');
+        if (!sock) {
+          this.missed.chat++;
+          return;
+        }
+        this.#deliver(conn!, sock.ws, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data: e.text, timestamp: ts } }));
+        return;
+      }
+      case 'join':
+        this.#present.add(e.userId);
+        this.#eventOrMiss(conn, { event_type: EventType.PARTICIPANT_JOIN, timestamp: ts, participants: [person] });
+        if (this.id.product === 'contact_center' && this.#present.size === 1) {
+          this.#eventOrMiss(conn, { event_type: ContactCenterEventType.CONSUMER_ANSWERED, timestamp: ts, ...person });
+        }
+        return;
+      case 'leave':
+        this.#present.delete(e.userId);
+        this.#video.delete(e.userId);
+        this.#eventOrMiss(conn, { event_type: EventType.PARTICIPANT_LEAVE, timestamp: ts, participants: [person] });
+        return;
+      case 'active_speaker':
+        this.#activeSpeaker = e.userId;
+        this.#eventOrMiss(conn, { event_type: EventType.ACTIVE_SPEAKER_CHANGE, timestamp: ts, ...person });
+        return;
+      case 'share_start':
+        if (this.id.product === 'contact_center') return;
+        this.#sharer = e.userId;
+        this.#eventOrMiss(conn, { event_type: EventType.SHARING_START, timestamp: ts, ...person });
+        return;
+      case 'share_stop':
+        if (this.id.product === 'contact_center') return;
+        this.#sharer = undefined;
+        this.#eventOrMiss(conn, { event_type: EventType.SHARING_STOP, timestamp: ts, ...person });
+        return;
+      case 'video_on':
+      case 'video_off':
+        if (this.id.product === 'contact_center') return;
+        if (e.kind === 'video_on') this.#video.add(e.userId);
+        else this.#video.delete(e.userId);
+        this.#eventOrMiss(conn, { event_type: e.kind === 'video_on' ? EventType.PARTICIPANT_VIDEO_ON : EventType.PARTICIPANT_VIDEO_OFF, timestamp: ts, ...person });
+        return;
+    }
+  }
+
+  #eventOrMiss(conn: Connection | undefined, event: Record<string, unknown> & { event_type: number }): void {
+    if (!conn) {
+      this.missed.events++;
+      return;
+    }
+    this.#event(conn, event);
+  }
+
+  #event(conn: Connection, event: Record<string, unknown> & { event_type: number }): void {
+    if (conn.events && !conn.events.has(event.event_type)) return;
+    this.#deliver(conn, conn.signaling, 'events', JSON.stringify({ msg_type: MsgType.EVENT_UPDATE, event }));
+  }
+
+  #signal(conn: Connection, msg: object): void {
+    if (conn.signaling.readyState === WebSocket.OPEN) conn.signaling.send(JSON.stringify(msg));
+  }
+
+  #deliver(conn: Connection, ws: WebSocket, kind: CountKind, text: string): void {
+    if (ws.readyState !== WebSocket.OPEN) {
+      this.missed[kind]++;
+      return;
+    }
+    ws.send(text);
+    this.sent[kind]++;
+    if (kind !== 'events') this.#markRecovered(conn);
+  }
+
+  #markRecovered(conn: Connection): void {
+    for (const f of this.#faults) {
+      if (!f.fired || f.report.client_recovered) continue;
+      // Recovery means a connection made after the fault (or, for malformed frames, the same one) receives media.
+      if (conn.readyAtMs >= f.fault.atMs || (f.fault.kind === 'malformed' && this.t > f.fault.atMs)) f.report.client_recovered = true;
+    }
+  }
+
+  // ---- faults -------------------------------------------------------------------------------
+
+  #fire(f: ArmedFault): void {
+    f.fired = true;
+    const { fault } = f;
+    this.hooks.onFault(fault.spec, this.t);
+    const conn = this.conn;
+    switch (fault.kind) {
+      case 'drop-signaling':
+        conn?.signaling.terminate();
+        break;
+      case 'drop-media':
+        for (const m of conn?.media ?? []) m.ws.terminate();
+        break;
+      case 'stall':
+        if (conn) conn.stalledUntilMs = this.t + fault.durationMs;
+        break;
+      case 'kick':
+        if (conn) {
+          this.kicked++;
+          this.#kick(conn);
+          this.conn = undefined;
+        }
+        break;
+      case 'malformed':
+        for (const ws of conn ? [conn.signaling, ...conn.media.map((m) => m.ws)] : []) {
+          if (ws.readyState !== WebSocket.OPEN) continue;
+          ws.send('{"msg_type":14,"content":{"data":');
+          ws.send(JSON.stringify({ msg_type: 999, content: {} }));
+        }
+        // Oversized: larger than the 16 MiB frames clients accept by default.
+        for (const m of conn?.media ?? []) if (m.ws.readyState === WebSocket.OPEN) m.ws.send(Buffer.alloc(17 * 1024 * 1024, 0x20));
+        break;
+      case 'restart':
+        this.hooks.onRestart(fault.durationMs);
+        break;
+    }
+  }
+
+  /** Ends a connection the way a takeover does: TERMINATED with INSTANCE_CONNECTION_INTERRUPTED, then close 4001. */
+  #kick(conn: Connection): void {
+    this.#signal(conn, {
+      msg_type: MsgType.STREAM_STATE_UPDATE,
+      rtms_stream_id: this.id.rtmsStreamId,
+      state: StreamState.TERMINATED,
+      reason: StopReason.STOP_BC_INSTANCE_CONNECTION_INTERRUPTED,
+      timestamp: Date.now(),
+    });
+    conn.close(KICK_CLOSE_CODE, 'replaced by a new connection');
+  }
+
+  #finish(): void {
+    this.phase = 'ended';
+    const conn = this.conn;
+    if (conn && !conn.closed) {
+      const ts = this.startEpoch + this.t;
+      const reason = this.endedBy === 'client' ? StopReason.STOP_BC_RECEIVER_REQUEST_CLOSE : StopReason.STOP_BC_MEETING_ENDED;
+      if (this.id.product === 'contact_center' && this.endedBy === 'scenario') {
+        this.#event(conn, { event_type: ContactCenterEventType.CONSUMER_END, timestamp: ts });
+      }
+      this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.TERMINATED, reason, timestamp: ts });
+      this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: SessionState.STOPPED, stop_reason: reason, timestamp: ts });
+      // Give the messages a moment to leave before closing.
+      setTimeout(() => conn.close(1000, 'stream ended'), 50).unref();
+    }
+    this.conn = undefined;
+  }
+
+  async #drain(): Promise<void> {
+    // As fast as the client reads: yield to I/O every tick and wait while a socket is backed up.
+    await new Promise<void>((r) => setImmediate(r));
+    const sockets = this.conn ? [this.conn.signaling, ...this.conn.media.map((m) => m.ws)] : [];
+    for (let i = 0; i < 2000 && sockets.some((ws) => ws.readyState === WebSocket.OPEN && ws.bufferedAmount > 1 << 20); i++) await sleep(2);
+  }
+
+  /** For tests: the media kinds a socket route carries. */
+  static routeKinds(route: string): MediaKind[] | undefined {
+    const all: MediaKind[] = ['audio', 'video', 'deskshare', 'transcript', 'chat'];
+    return route === 'all' ? all : (all as string[]).includes(route) ? [route as MediaKind] : undefined;
+  }
+}
+
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
