@@ -441,9 +441,11 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     if (m.media_params) this.#granted = { ...this.#granted, ...m.media_params };
     if (!this.#sockets.every((s) => s.handshaken)) return;
     const signaling = this.#sockets.find((s) => s.role === 'signaling')!;
-    if (this.#opts.subscribeEvents?.length) {
-      this.#send(signaling, { msg_type: MsgType.EVENT_SUBSCRIPTION, events: this.#opts.subscribeEvents.map((event_type) => ({ event_type, subscribe: true })) });
-    }
+    const events = [
+      ...(this.#opts.subscribeEvents ?? []).map((event_type) => ({ event_type, subscribe: true })),
+      ...(this.#opts.unsubscribeEvents ?? []).map((event_type) => ({ event_type, subscribe: false })),
+    ];
+    if (events.length) this.#send(signaling, { msg_type: MsgType.EVENT_SUBSCRIPTION, events });
     this.#send(signaling, { msg_type: MsgType.CLIENT_READY_ACK, rtms_stream_id: this.#target!.streamId });
     clearTimeout(this.#attemptTimer);
     const reconnected = this.#everJoined;

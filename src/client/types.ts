@@ -35,8 +35,10 @@ export interface RtmsClientOptions {
   transcript?: TranscriptParams;
   /** One media socket for everything (`all`, default) or one per media kind (`per-kind`). */
   socketMode?: 'all' | 'per-kind';
-  /** Event types to subscribe to with EVENT_SUBSCRIPTION. Default: Zoom's default set (none sent). */
+  /** Event types to subscribe to with EVENT_SUBSCRIPTION (sent before CLIENT_READY_ACK). */
   subscribeEvents?: number[];
+  /** Event types to unsubscribe from with the same EVENT_SUBSCRIPTION message. */
+  unsubscribeEvents?: number[];
   /** Time allowed for both handshakes, per attempt. Default 15 s. */
   joinTimeoutMs?: number;
   /** A socket silent for longer than this is treated as dead. Default: Zoom's 60 s / 65 s. */
