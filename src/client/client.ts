@@ -283,7 +283,9 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   #open(url: string, role: Socket['role'], kind: Socket['kind'], gen: number): Socket | undefined {
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, { ...this.#opts.wsOptions, maxPayload: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+      // The socket accepts frames up to twice the parse limit, so an oversized frame is reported and
+      // skipped by the parser instead of killing the connection.
+      ws = new WebSocket(url, { ...this.#opts.wsOptions, maxPayload: 2 * (this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) });
     } catch (err) {
       this.#fatal('handshake-failed', new ConnectionError('RTMS_HANDSHAKE_FAILED', `invalid ${role} URL "${url}": ${(err as Error).message}`));
       return undefined;

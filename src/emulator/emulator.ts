@@ -175,6 +175,7 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
         fast: o.fast ?? false,
         waitForClientMs: o.waitForClientMs ?? 10_000,
         onRestart: (ms) => this.#restart(ms),
+        onKick: () => this.counters.connections.kicked++,
         onFault: (spec, atMs) => this.emit('fault', { spec, atMs, rtmsStreamId: id.rtmsStreamId }),
       });
       this.streams.push(stream);

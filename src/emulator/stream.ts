@@ -43,6 +43,8 @@ export interface StreamHooks {
   onRestart(durationMs: number): void;
   /** Called when a timed fault fires. */
   onFault(spec: string, atMs: number): void;
+  /** Called when the emulator itself ends a client's connection as a takeover does (fault `kick`). */
+  onKick(): void;
 }
 
 type StreamPhase = 'waiting' | 'running' | 'ended';
@@ -384,6 +386,7 @@ export class EmulatedStream {
       case 'kick':
         if (conn) {
           this.kicked++;
+          this.hooks.onKick();
           this.#kick(conn);
           this.conn = undefined;
         }

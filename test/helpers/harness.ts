@@ -64,8 +64,10 @@ export async function runEmulated(
   });
   await emulator.start();
   try {
-    const summary = await emulator.run();
+    const final = await emulator.run();
     await Promise.race([Promise.all(joined.map((j) => j.closed)), new Promise((r) => setTimeout(r, 3000))]);
+    // Late handshakes (a retried start after the stop) are counted after run() resolved.
+    const summary = emulator.summary(final.duration_s, final.completed);
     return { summary, emulator, joined, startWebhooks };
   } finally {
     for (const j of joined) await j.client.close();
