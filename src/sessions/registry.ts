@@ -1,0 +1,147 @@
+/**
+ * StreamRegistry: exactly one RtmsClient per rtms_stream_id, driven by webhook events. It owns
+ * each client and its pipeline of sinks; a stop webhook ends both, and `shutdown()` leaves every
+ * stream gracefully (STREAM_CLOSE_REQ) and flushes every sink within a deadline.
+ */
+import { RtmsClient } from '../client/client.js';
+import type { ClientState, ClosedEvent, RtmsClientOptions } from '../client/types.js';
+import { InvalidStateError } from '../errors.js';
+import { attachPipeline, type PipelineHandle } from '../pipeline/pipeline.js';
+import type { StreamInfo, StreamSink } from '../pipeline/types.js';
+import type { StreamEvent } from '../webhook/handler.js';
+
+export interface RegistryLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface RegistryOptions {
+  client: RtmsClientOptions;
+  /** Creates the sinks of a new stream (recorder, store, live...). */
+  sinks: (info: StreamInfo) => StreamSink[];
+  logger?: RegistryLogger;
+}
+
+export interface StreamEntry {
+  info: StreamInfo;
+  client: RtmsClient;
+  pipeline: PipelineHandle;
+  /** Participants present now (from join/leave events). */
+  participants: Map<number | string, string>;
+  closed?: ClosedEvent;
+}
+
+export interface StreamStatus {
+  rtmsStreamId: string;
+  product: string;
+  meetingUuid: string;
+  startedAt: number;
+  state: ClientState;
+  closeReason?: string;
+  participants: number;
+  frames: RtmsClient['stats']['frames'];
+  reconnects: number;
+}
+
+type RegistryState = 'running' | 'shutting-down' | 'stopped';
+
+export class StreamRegistry {
+  #streams = new Map<string, StreamEntry>();
+  #state: RegistryState = 'running';
+  #shutdown?: Promise<void>;
+
+  constructor(private readonly opts: RegistryOptions) {}
+
+  get state(): RegistryState {
+    return this.#state;
+  }
+
+  /** Acts on a verified, de-duplicated webhook event. */
+  handle(event: StreamEvent): void {
+    if (this.#state !== 'running') throw new InvalidStateError(`registry is ${this.#state}; no new streams`);
+    if (event.lifecycle === 'started') this.#start(event);
+    else if (event.lifecycle === 'stopped') void this.#stop(event.rtmsStreamId, 'stop webhook');
+    else this.opts.logger?.info({ streamId: event.rtmsStreamId }, 'stream interrupted; the client reconnects by itself');
+  }
+
+  get(rtmsStreamId: string): StreamEntry | undefined {
+    return this.#streams.get(rtmsStreamId);
+  }
+
+  list(): StreamStatus[] {
+    return [...this.#streams.values()].map((e) => ({
+      rtmsStreamId: e.info.rtmsStreamId,
+      product: e.info.product,
+      meetingUuid: e.info.meetingUuid,
+      startedAt: e.info.startedAt,
+      state: e.client.state,
+      closeReason: e.closed?.reason,
+      participants: e.participants.size,
+      frames: { ...e.client.stats.frames },
+      reconnects: e.client.stats.reconnects,
+    }));
+  }
+
+  /** Live streams (not yet closed). */
+  get active(): number {
+    let n = 0;
+    for (const e of this.#streams.values()) if (!e.closed) n++;
+    return n;
+  }
+
+  /** Leaves every stream and flushes every sink; bounded by `timeoutMs`. Idempotent. */
+  shutdown(timeoutMs = 10_000): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#state = 'shutting-down';
+      const all = [...this.#streams.values()].map(async (e) => {
+        if (!e.closed && e.client.state !== 'idle') await e.client.leave().catch(() => e.client.close());
+        await e.pipeline.close();
+      });
+      await Promise.race([Promise.allSettled(all), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      for (const e of this.#streams.values()) await e.client.close();
+      this.#state = 'stopped';
+    })();
+    return this.#shutdown;
+  }
+
+  #start(event: StreamEvent): void {
+    if (this.#streams.has(event.rtmsStreamId)) return; // exactly one client per stream
+    const info: StreamInfo = {
+      rtmsStreamId: event.rtmsStreamId,
+      product: event.product,
+      meetingUuid: event.meetingUuid,
+      operatorId: event.payload.operator_id,
+      startedAt: Date.now(),
+    };
+    const client = new RtmsClient(this.opts.client);
+    const pipeline = attachPipeline(client, info, this.opts.sinks(info), (i, err) =>
+      this.opts.logger?.warn({ streamId: info.rtmsStreamId, sink: i, err: (err as Error)?.message }, 'sink failed; other sinks continue'),
+    );
+    const entry: StreamEntry = { info, client, pipeline, participants: new Map() };
+    client.on('participant', (p) => {
+      for (const who of p.participants) {
+        if (p.action === 'join') entry.participants.set(who.userId, who.userName);
+        else entry.participants.delete(who.userId);
+      }
+    });
+    this.#streams.set(info.rtmsStreamId, entry);
+    client.on('closed', (e) => {
+      entry.closed = e;
+      this.opts.logger?.info({ streamId: info.rtmsStreamId, reason: e.reason, code: e.error?.code }, 'stream closed');
+      void pipeline.close();
+    });
+    client.on('reconnecting', (r) => this.opts.logger?.warn({ streamId: info.rtmsStreamId, attempt: r.attempt, code: r.error.code }, 'reconnecting'));
+    this.opts.logger?.info({ streamId: info.rtmsStreamId, product: info.product }, 'joining stream');
+    client.join({ product: info.product, meetingUuid: info.meetingUuid, rtmsStreamId: info.rtmsStreamId, serverUrls: event.payload.server_urls! }).catch((err: Error) => {
+      this.opts.logger?.warn({ streamId: info.rtmsStreamId, err: err.message }, 'join failed');
+    });
+  }
+
+  async #stop(rtmsStreamId: string, why: string): Promise<void> {
+    const entry = this.#streams.get(rtmsStreamId);
+    if (!entry || entry.closed) return;
+    this.opts.logger?.info({ streamId: rtmsStreamId, why }, 'stopping stream');
+    await entry.client.close();
+    await entry.pipeline.close();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The webhook endpoint's logic, independent of any HTTP framework: verify Zoom's signature,
+ * answer the URL validation challenge, classify RTMS events and suppress duplicates. The caller
+ * sends the returned answer at once and only then acts on `event` (Zoom retries slow answers).
+ */
+import { classifyEvent, payloadId, rtmsPayloadSchema, urlValidationResponse, urlValidationSchema, verifyWebhook, webhookBodySchema, URL_VALIDATION_EVENT, type Product, type RtmsLifecycle, type RtmsWebhookPayload } from '../protocol/index.js';
+import { StreamLedger } from './ledger.js';
+
+export interface StreamEvent {
+  lifecycle: RtmsLifecycle;
+  product: Product;
+  event: string;
+  rtmsStreamId: string;
+  /** meeting_uuid, session_id or engagement_id. */
+  meetingUuid: string;
+  payload: RtmsWebhookPayload & { server_urls?: string };
+}
+
+export interface WebhookOutcome {
+  status: number;
+  body: Record<string, unknown>;
+  /** Work to do after answering (absent for duplicates, unknown events and errors). */
+  event?: StreamEvent;
+  /** Why nothing is to be done, for logs and metrics. */
+  note?: 'duplicate' | 'after-stop' | 'unknown-event' | 'url-validation' | 'rejected';
+}
+
+export interface WebhookHandlerOptions {
+  secretToken: string;
+  /** Accepted clock skew of x-zm-request-timestamp, seconds. Default 300. */
+  toleranceSeconds?: number;
+  ledger?: StreamLedger;
+}
+
+const error = (status: number, code: string, message: string): WebhookOutcome => ({ status, body: { error: { code, message } }, note: 'rejected' });
+
+export function createWebhookHandler(options: WebhookHandlerOptions) {
+  const ledger = options.ledger ?? new StreamLedger();
+  return function handle(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): WebhookOutcome {
+    const header = (name: string) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const verdict = verifyWebhook(options.secretToken, rawBody, header('x-zm-signature'), header('x-zm-request-timestamp'), { toleranceSeconds: options.toleranceSeconds });
+    if (!verdict.ok) return error(401, verdict.code, verdict.reason);
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return error(400, 'WEBHOOK_BAD_JSON', 'body is not valid JSON');
+    }
+    const issue = webhookBodySchema.check(body, '');
+    if (issue) return error(400, 'WEBHOOK_BAD_BODY', `field "${issue.path}" expected ${issue.expected}, got ${issue.received}`);
+    const { event, payload } = body as { event: string; payload?: unknown };
+    if (event === URL_VALIDATION_EVENT) {
+      const p = urlValidationSchema.check(payload, 'payload');
+      if (p) return error(400, 'WEBHOOK_BAD_BODY', `field "${p.path}" expected ${p.expected}`);
+      return { status: 200, body: urlValidationResponse(options.secretToken, (payload as { plainToken: string }).plainToken), note: 'url-validation' };
+    }
+    const kind = classifyEvent(event);
+    if (!kind) return { status: 200, body: { ok: true, ignored: event }, note: 'unknown-event' };
+    const p = rtmsPayloadSchema.check(payload, 'payload');
+    if (p) return error(400, 'WEBHOOK_BAD_BODY', `field "${p.path}" expected ${p.expected}, got ${p.received}`);
+    const rtms = payload as StreamEvent['payload'];
+    const meetingUuid = payloadId(rtms);
+    if (!meetingUuid) return error(400, 'WEBHOOK_BAD_BODY', 'payload has no meeting_uuid, session_id or engagement_id');
+    if (kind.lifecycle === 'started' && !rtms.server_urls) return error(400, 'WEBHOOK_BAD_BODY', 'rtms_started payload has no server_urls');
+    const streamEvent: StreamEvent = { ...kind, event, rtmsStreamId: rtms.rtms_stream_id, meetingUuid, payload: rtms };
+    if (kind.lifecycle === 'started') {
+      const fate = ledger.fate(rtms.rtms_stream_id);
+      if (!ledger.start(rtms.rtms_stream_id)) return { status: 200, body: { ok: true }, note: fate === 'stopped' ? 'after-stop' : 'duplicate' };
+    } else if (kind.lifecycle === 'stopped') {
+      if (!ledger.stop(rtms.rtms_stream_id)) return { status: 200, body: { ok: true }, note: 'duplicate' };
+    }
+    return { status: 200, body: { ok: true }, event: streamEvent };
+  };
+}
+
+export type WebhookHandler = ReturnType<typeof createWebhookHandler>;
+export { StreamLedger };
