@@ -73,6 +73,8 @@ export class Connection {
   stalledUntilMs = -1;
   /** Event types the client subscribed to; null = the default (all). */
   events: Set<number> | null = null;
+  /** Media kinds this client asked for in any data handshake (a closed socket's kinds stay). */
+  readonly requested = new Set<MediaKind>();
   /** Participant chosen with VIDEO_SUBSCRIPTION_REQ. */
   videoUser?: number;
   closed = false;
@@ -82,6 +84,14 @@ export class Connection {
 
   isStalled(nowMs: number): boolean {
     return nowMs < this.stalledUntilMs;
+  }
+
+  /**
+   * Whether a frame of this kind that cannot be delivered counts as missed: the client asked for
+   * the kind (its socket is gone) — a kind never asked for is simply not sent.
+   */
+  misses(kind: MediaKind): boolean {
+    return this.requested.has(kind);
   }
 
   /** The handshaken media socket that carries a kind, if any. */

@@ -319,6 +319,7 @@ export class EmulatorServer {
       sock = granted.sock;
       sock.ws = ws;
       owner.media.push(sock);
+      for (const k of sock.kinds) owner.requested.add(k);
       counters.connections.media++;
       const s = stream;
       const ownerConn = owner;

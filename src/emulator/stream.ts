@@ -209,7 +209,7 @@ export class EmulatedStream {
     const multi = sock?.audio?.cfg.data_opt === 2;
     if (!sock || !sock.audio) {
       // Nobody to deliver to: count what Zoom would have sent in the default (mixed) mode.
-      this.missed.audio++;
+      if (!conn || conn.misses('audio')) this.missed.audio++;
       return;
     }
     const a = sock.audio;
@@ -246,7 +246,7 @@ export class EmulatedStream {
     const userId = kind === 'deskshare' ? this.#sharer : (conn?.videoUser ?? this.#activeSpeaker ?? [...this.#video][0]);
     if (userId === undefined || (kind === 'video' && !this.#video.has(userId))) return;
     if (!sock || !cfg) {
-      this.missed[countKind]++;
+      if (!conn || conn.misses(kind)) this.missed[countKind]++;
       return;
     }
     if (kind === 'video') sock.lastVideoFrame = frameNo;
@@ -278,7 +278,7 @@ export class EmulatedStream {
       case 'transcript': {
         const sock = conn?.socketFor('transcript');
         if (!sock) {
-          this.missed.transcript++;
+          if (!conn || conn.misses('transcript')) this.missed.transcript++;
           return;
         }
         const lang = sock.transcript && sock.transcript.src_language >= 0 ? sock.transcript.src_language : 9;
@@ -289,7 +289,7 @@ export class EmulatedStream {
       case 'chat': {
         const sock = conn?.socketFor('chat');
         if (!sock) {
-          this.missed.chat++;
+          if (!conn || conn.misses('chat')) this.missed.chat++;
           return;
         }
         this.#deliver(conn!, sock.ws, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data: e.text, timestamp: ts } }));

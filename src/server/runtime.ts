@@ -3,6 +3,7 @@
  * Shared by `serve` and `demo` so both run exactly the same pipeline.
  */
 import type { RtmsClientOptions } from '../client/types.js';
+import type { StreamInfo, StreamSink } from '../pipeline/types.js';
 import { StreamRegistry, type RegistryLogger } from '../sessions/registry.js';
 import type { Store } from '../store/types.js';
 import { StoreSink } from '../store/sink.js';
@@ -17,6 +18,8 @@ export interface RuntimeOptions {
   store: Store;
   apiToken?: string;
   client?: Omit<RtmsClientOptions, 'clientId' | 'clientSecret'>;
+  /** More sinks per stream, after the store's (live feed, metrics, benchmarks...). */
+  extraSinks?: (info: StreamInfo) => StreamSink[];
   logger?: RegistryLogger;
 }
 
@@ -31,7 +34,7 @@ export interface Runtime {
 export function createRuntime(o: RuntimeOptions): Runtime {
   const registry = new StreamRegistry({
     client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
-    sinks: (info) => [new StoreSink(o.store, info, { logger: o.logger })],
+    sinks: (info) => [new StoreSink(o.store, info, { logger: o.logger }), ...(o.extraSinks?.(info) ?? [])],
     logger: o.logger,
   });
   const app = createApp({ webhookPath: o.webhookPath, webhook: createWebhookHandler({ secretToken: o.secretToken }), registry, store: o.store, apiToken: o.apiToken, logger: o.logger });
