@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const creds = { clientId: `demo-${randomBytes(6).toString('hex')}`, clientSecret: randomBytes(24).toString('hex'), secretToken: randomBytes(24).toString('hex') };
   const quiet = { info() {}, warn() {} };
   const store = await openStore({ dataDir, databaseUrl: null });
-  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, logger: quiet });
+  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet });
   let url: string;
   try {
     ({ url } = await runtime.app.listen(port, '127.0.0.1'));

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   const store = await openStore({ dataDir, databaseUrl: storeKind === 'postgres' ? process.env.DATABASE_URL : null });
   const log = (level: string) => (obj: object, msg?: string) => console.error(`${new Date().toISOString()} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
   const logger = { info: log('info'), warn: log('warn') };
-  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, apiToken, logger });
+  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger });
   let url: string;
   try {
     ({ url } = await runtime.app.listen(port, host));

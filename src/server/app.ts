@@ -10,7 +10,7 @@ import type { StreamRegistry } from '../sessions/registry.js';
 import type { Store } from '../store/types.js';
 import type { WebhookHandler } from '../webhook/handler.js';
 import { DASHBOARD_HTML } from './dashboard.js';
-import { toSrt, toVtt } from './captions.js';
+import { toSrt, toVtt } from '../recorder/captions.js';
 
 export interface AppOptions {
   webhookPath: string;

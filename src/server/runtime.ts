@@ -7,6 +7,7 @@ import type { StreamInfo, StreamSink } from '../pipeline/types.js';
 import { StreamRegistry, type RegistryLogger } from '../sessions/registry.js';
 import type { Store } from '../store/types.js';
 import { StoreSink } from '../store/sink.js';
+import { Recorder } from '../recorder/recorder.js';
 import { createWebhookHandler } from '../webhook/handler.js';
 import { createApp, type App } from './app.js';
 
@@ -16,6 +17,8 @@ export interface RuntimeOptions {
   secretToken: string;
   webhookPath: string;
   store: Store;
+  /** Where recordings go (`<dataDir>/recordings/<stream>/`); no recording without it. */
+  dataDir?: string;
   apiToken?: string;
   client?: Omit<RtmsClientOptions, 'clientId' | 'clientSecret'>;
   /** More sinks per stream, after the store's (live feed, metrics, benchmarks...). */
@@ -34,7 +37,11 @@ export interface Runtime {
 export function createRuntime(o: RuntimeOptions): Runtime {
   const registry = new StreamRegistry({
     client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
-    sinks: (info) => [new StoreSink(o.store, info, { logger: o.logger }), ...(o.extraSinks?.(info) ?? [])],
+    sinks: (info) => [
+      new StoreSink(o.store, info, { logger: o.logger }),
+      ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info })] : []),
+      ...(o.extraSinks?.(info) ?? []),
+    ],
     logger: o.logger,
   });
   const app = createApp({ webhookPath: o.webhookPath, webhook: createWebhookHandler({ secretToken: o.secretToken }), registry, store: o.store, apiToken: o.apiToken, logger: o.logger });

@@ -1,0 +1,3 @@
+export { Recorder, type RecorderStats } from './recorder.js';
+export { safeName, fromSafeName } from './paths.js';
+export { toSrt, toVtt, type CaptionSegment } from './captions.js';
