@@ -10,6 +10,7 @@ import type { StreamRegistry } from '../sessions/registry.js';
 import type { Store } from '../store/types.js';
 import type { WebhookHandler } from '../webhook/handler.js';
 import { DASHBOARD_HTML } from './dashboard.js';
+import { serveRecording } from './files.js';
 import { toSrt, toVtt } from '../recorder/captions.js';
 
 export interface AppOptions {
@@ -17,6 +18,8 @@ export interface AppOptions {
   webhook: WebhookHandler;
   registry: StreamRegistry;
   store?: Store;
+  /** Recordings live in `<dataDir>/recordings/<stream>/`, served under /api/streams/:id/files/. */
+  dataDir?: string;
   /** When set, /api and the dashboard need `Authorization: Bearer <token>` (or `?token=`). */
   apiToken?: string;
   /** Largest webhook body accepted. Default 64 KiB. */
@@ -120,6 +123,11 @@ export function createApp(opts: AppOptions): App {
       if (!q.trim()) return fail(res, 400, 'BAD_QUERY', 'give a search query: /api/search?q=words');
       if (!opts.store) return json(res, 200, { hits: [] });
       return json(res, 200, { hits: await opts.store.search(q, { streamId: url.searchParams.get('stream') ?? undefined, limit: 50 }) });
+    }
+    const file = /^\/api\/streams\/([^/]+)\/files(?:\/(.*))?$/.exec(path);
+    if (file) {
+      if (!opts.dataDir) return fail(res, 404, 'NOT_FOUND', 'this server does not record');
+      return serveRecording(req, res, opts.dataDir, decodeURIComponent(file[1]), file[2] ? decodeURIComponent(file[2]) : '');
     }
     const m = /^\/api\/streams\/([^/]+)(?:\/(transcript|chat|events))?$/.exec(path);
     if (m) {

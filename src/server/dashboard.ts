@@ -50,7 +50,17 @@ async function refresh() {
     if (selected) {
       const id = encodeURIComponent(selected);
       const [{ transcript }, { chat }] = await Promise.all([api('/api/streams/' + id + '/transcript'), api('/api/streams/' + id + '/chat')]);
-      document.getElementById('detail').innerHTML = 'Stream <b>' + esc(selected) + '</b> · <a href="/api/streams/' + id + '/transcript?format=vtt">VTT</a> · <a href="/api/streams/' + id + '/transcript?format=srt">SRT</a>';
+      const files = await api('/api/streams/' + id + '/files').then((r) => r.files).catch(() => []);
+      const link = (f) => '/api/streams/' + id + '/files/' + f.path + (token ? '?token=' + encodeURIComponent(token) : '');
+      const audio = files.filter((f) => f.path.endsWith('.wav'));
+      const detail = document.getElementById('detail');
+      const key = files.map((f) => f.path + f.bytes).join();
+      if (detail.dataset.key !== key) {
+        detail.dataset.key = key;
+        detail.innerHTML = 'Stream <b>' + esc(selected) + '</b> · <a href="/api/streams/' + id + '/transcript?format=vtt">VTT</a> · <a href="/api/streams/' + id + '/transcript?format=srt">SRT</a>'
+          + '<div class="files">' + files.map((f) => '<a href="' + link(f) + '">' + esc(f.path) + '</a> <span class="muted">' + Math.round(f.bytes / 1024) + ' KB</span>').join(' · ') + '</div>'
+          + audio.slice(0, 1).map((f) => '<audio controls preload="none" src="' + link(f) + '"></audio>').join('');
+      }
       const t = document.getElementById('transcript');
       t.innerHTML = transcript.map((x) => '<div><span class="t">' + time(x.timestamp) + '</span><span class="who">' + esc(x.userName) + '</span>' + esc(x.text) + '</div>').join('');
       document.getElementById('chat').innerHTML = chat.map((x) => '<div><span class="who">' + esc(x.userName) + '</span>' + esc(x.text) + '</div>').join('');

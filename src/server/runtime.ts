@@ -44,7 +44,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     ],
     logger: o.logger,
   });
-  const app = createApp({ webhookPath: o.webhookPath, webhook: createWebhookHandler({ secretToken: o.secretToken }), registry, store: o.store, apiToken: o.apiToken, logger: o.logger });
+  const app = createApp({ webhookPath: o.webhookPath, webhook: createWebhookHandler({ secretToken: o.secretToken }), registry, store: o.store, dataDir: o.dataDir, apiToken: o.apiToken, logger: o.logger });
   let stopping: Promise<void> | undefined;
   return {
     app,

@@ -93,6 +93,21 @@ describe('openrtms demo (npm start)', () => {
     const { body: t } = await get(`${url}/api/streams/${encodeURIComponent(id)}/transcript`);
     assert.equal(t.transcript[0].text, "Good morning everyone, let's start with the quarterly roadmap.");
     assert.equal((await get(`${url}/healthz`)).status, 200, 'still up after the meeting');
+    // The recording: listed, downloadable as a playable WAV as long as the meeting, seekable.
+    const files = `${url}/api/streams/${encodeURIComponent(id)}/files`;
+    const { body: listing } = await get(files);
+    const paths = listing.files.map((f: { path: string }) => f.path);
+    for (const p of ['manifest.json', 'audio/mixed.wav', 'transcript.vtt']) assert.ok(paths.includes(p), p);
+    const wav = await fetch(`${files}/audio/mixed.wav`);
+    assert.equal(wav.headers.get('content-type'), 'audio/wav');
+    const bytes = Buffer.from(await wav.arrayBuffer());
+    assert.equal(bytes.toString('ascii', 0, 4), 'RIFF');
+    assert.ok(Math.abs(bytes.readUInt32LE(40) / 32 - 6000) <= 40, 'about 6 s of 16 kHz audio');
+    const part = await fetch(`${files}/audio/mixed.wav`, { headers: { range: 'bytes=0-43' } });
+    assert.equal(part.status, 206);
+    assert.equal((await part.arrayBuffer()).byteLength, 44);
+    assert.equal((await get(`${files}/..%2F..%2Fopenrtms.db`)).status, 400);
+    assert.equal((await get(`${url}/api/streams/nope/files`)).status, 404);
     demo.child.kill('SIGINT');
     assert.equal(await demo.exited, 0);
     assert.match(demo.output().out, /stopped\./);
