@@ -25,7 +25,6 @@ const COMMANDS: Record<string, string> = {
 /** Commands of the contract that this version does not ship yet. */
 const PLANNED: Record<string, string> = {
   worker: 'cluster mode (NATS JetStream) is planned; run `openrtms serve` on one machine for now',
-  inspect: 'recording inspection is planned; recordings are summarised in each stream\'s manifest.json',
 };
 
 async function load(name: string): Promise<Command> {
