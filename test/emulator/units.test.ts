@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseFault } from '../../src/emulator/faults.js';
-import { compileScenario, demoScenario, validateScenario } from '../../src/emulator/scenario.js';
+import { compileScenario, demoScenario, loadScenario, validateScenario } from '../../src/emulator/scenario.js';
 import { Counters } from '../../src/emulator/summary.js';
 import { WebhookSender, validateEndpoint } from '../../src/emulator/webhook-sender.js';
 import { meetingUuid, mulberry32 } from '../../src/emulator/rng.js';
@@ -37,6 +37,13 @@ describe('scenarios', () => {
     assert.ok(s.timeline.some((i) => i.type === 'chat'));
     assert.ok(s.timeline.some((i) => i.type === 'share_start'));
     assert.equal(validateScenario(JSON.parse(JSON.stringify(s))).name, 'demo');
+  });
+  it('the documented example scenario (examples/scenarios/standup.json) is valid and plays both voices', () => {
+    const s = loadScenario('examples/scenarios/standup.json');
+    const plan = compileScenario(s, 1);
+    assert.equal(plan.speeches.length, 2);
+    assert.equal(plan.speeches[1].pcm.length, 3 * 16000, 'synthetic line of the given duration');
+    assert.throws(() => loadScenario('no-such-file.json'), /neither "demo" nor a readable JSON file/);
   });
   it('validation names the bad field', () => {
     assert.throws(() => validateScenario({ name: 'x', duration_s: 10, participants: [{ user_id: 'a', user_name: 'A' }], timeline: [] }), /participants\[0\]\.user_id/);
