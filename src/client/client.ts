@@ -269,14 +269,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     const sock = this.#open(target.serverUrls, 'signaling', 'all', gen);
     if (!sock) return;
     sock.ws.once('open', () => {
-      this.#send(sock, {
-        msg_type: MsgType.SIGNALING_HAND_SHAKE_REQ,
-        protocol_version: PROTOCOL_VERSION,
-        [ID_FIELD[target.product]]: target.id,
-        rtms_stream_id: target.streamId,
-        sequence: randomInt(1, 2 ** 31),
-        signature: rtmsSignature(this.#clientId, this.#clientSecret, target.id, target.streamId),
-      });
+      this.#send(sock, { msg_type: MsgType.SIGNALING_HAND_SHAKE_REQ, ...this.#signedHandshake() });
     });
   }
 
@@ -329,7 +322,6 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       if (!url) return this.#lost(new ConnectionError('RTMS_HANDSHAKE_FAILED', 'signaling response names no media server URL'));
       groups.push({ kind: 'all', url, kinds: this.#media });
     }
-    const target = this.#target!;
     for (const g of groups) {
       const sock = this.#open(g.url, 'media', g.kind, gen);
       if (!sock) return;
@@ -338,17 +330,25 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       sock.ws.once('open', () => {
         this.#send(sock, {
           msg_type: MsgType.DATA_HAND_SHAKE_REQ,
-          protocol_version: PROTOCOL_VERSION,
-          [ID_FIELD[target.product]]: target.id,
-          rtms_stream_id: target.streamId,
-          sequence: randomInt(1, 2 ** 31),
-          signature: rtmsSignature(this.#clientId, this.#clientSecret, target.id, target.streamId),
+          ...this.#signedHandshake(),
           media_type: mediaTypeMask(g.kinds),
           payload_encryption: false,
           media_params: params,
         });
       });
     }
+  }
+
+  /** Fields both handshakes carry: version, the product's id field, stream id, sequence, signature. */
+  #signedHandshake(): Record<string, unknown> {
+    const t = this.#target!;
+    return {
+      protocol_version: PROTOCOL_VERSION,
+      [ID_FIELD[t.product]]: t.id,
+      rtms_stream_id: t.streamId,
+      sequence: randomInt(1, 2 ** 31),
+      signature: rtmsSignature(this.#clientId, this.#clientSecret, t.id, t.streamId),
+    };
   }
 
   #onMessage(sock: Socket, raw: Buffer): void {
