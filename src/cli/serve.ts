@@ -6,6 +6,7 @@ import { openStore } from '../store/open.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, choiceFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 import { loadDotEnv } from './dotenv.js';
+import { createLogger } from '../log.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -52,8 +53,13 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = resolve(String(v['data-dir'] ?? process.env.OPENRTMS_DATA_DIR ?? './data'));
   mkdirSync(dataDir, { recursive: true });
   const store = await openStore({ dataDir, databaseUrl: storeKind === 'postgres' ? process.env.DATABASE_URL : null });
-  const log = (level: string) => (obj: object, msg?: string) => console.error(`${new Date().toISOString()} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-  const logger = { info: log('info'), warn: log('warn') };
+  let log;
+  try {
+    log = createLogger();
+  } catch (err) {
+    throw new UsageError(`serve: ${(err as Error).message}`);
+  }
+  const logger = { info: (o: object, m?: string) => log.info(o, m), warn: (o: object, m?: string) => log.warn(o, m) };
   const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger });
   let url: string;
   try {
