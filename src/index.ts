@@ -8,3 +8,12 @@
 export * from './errors.js';
 export * from './protocol/index.js';
 export * from './client/index.js';
+export { createWebhookHandler, StreamLedger, type StreamEvent, type WebhookOutcome } from './webhook/handler.js';
+export { StreamRegistry } from './sessions/registry.js';
+export { attachPipeline, type PipelineHandle } from './pipeline/pipeline.js';
+export type { StreamInfo, StreamSink, TimelineEvent } from './pipeline/types.js';
+export { Emulator, type EmulatorOptions } from './emulator/emulator.js';
+export { Recorder } from './recorder/recorder.js';
+export { openStore } from './store/open.js';
+export type { Store } from './store/types.js';
+export { createRuntime, type Runtime, type RuntimeOptions } from './server/runtime.js';
