@@ -15,5 +15,5 @@ export type { StreamInfo, StreamSink, TimelineEvent } from './pipeline/types.js'
 export { Emulator, type EmulatorOptions } from './emulator/emulator.js';
 export { Recorder } from './recorder/recorder.js';
 export { openStore } from './store/open.js';
-export type * from './store/types.js';
+export type { StreamState as StoredStreamState, StreamStats, MeetingRecord, StreamStart, StreamUpsert, StreamStop, StreamRecord, ParticipantRecord, StreamDetail, ParticipantSeen, TranscriptSegment, NewTranscriptSegment, ChatRecord, NewChatMessage, EventRecord, RecordingFile, WriteBatch, ListStreamsOptions, SearchOptions, SearchHit, Store } from './store/types.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './server/runtime.js';
