@@ -22,6 +22,8 @@ aside{border-right:1px solid var(--line);overflow:auto}
 .cols{display:grid;grid-template-columns:2fr 1fr;gap:22px}
 input{background:var(--panel);color:var(--text);border:1px solid var(--line);border-radius:6px;padding:6px 10px;width:280px}
 mark{background:rgba(79,140,255,.35);color:inherit}
+a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+.files{margin:8px 0 10px;line-height:1.9}audio{height:36px}
 </style></head><body>
 <header><h1>openrtms</h1><input id="q" placeholder="Search every transcript and chat…"><span class="muted" id="status">connecting…</span></header>
 <main><aside id="streams"></aside>
@@ -58,7 +60,7 @@ async function refresh() {
       if (detail.dataset.key !== key) {
         detail.dataset.key = key;
         detail.innerHTML = 'Stream <b>' + esc(selected) + '</b> · <a href="/api/streams/' + id + '/transcript?format=vtt">VTT</a> · <a href="/api/streams/' + id + '/transcript?format=srt">SRT</a>'
-          + '<div class="files">' + files.map((f) => '<a href="' + link(f) + '">' + esc(f.path) + '</a> <span class="muted">' + Math.round(f.bytes / 1024) + ' KB</span>').join(' · ') + '</div>'
+          + '<div class="files">' + files.map((f) => '<a href="' + link(f) + '">' + esc(f.path) + '</a> <span class="muted">' + (f.bytes < 1024 ? f.bytes + ' B' : Math.round(f.bytes / 1024) + ' KB') + '</span>').join(' · ') + '</div>'
           + audio.slice(0, 1).map((f) => '<audio controls preload="none" src="' + link(f) + '"></audio>').join('');
       }
       const t = document.getElementById('transcript');
@@ -74,5 +76,5 @@ document.getElementById('q').addEventListener('input', async (ev) => {
   const { hits } = await api('/api/search?q=' + encodeURIComponent(q)).catch(() => ({ hits: [] }));
   box.innerHTML = '<h3>' + hits.length + ' result(s)</h3>' + hits.map((h) => '<div><span class="t">' + time(h.timestamp) + '</span><span class="who">' + esc(h.speaker) + '</span>' + h.snippet + '</div>').join('');
 });
-refresh(); setInterval(refresh, 1000);
+refresh(); setInterval(refresh, 500);
 </script></body></html>`;
