@@ -72,6 +72,9 @@ interface Pending {
 
 const noopLogger = { debug() {}, info() {}, warn() {} };
 
+/** Longest wait for the media socket(s) to close after Zoom ended the stream. */
+const DRAIN_AFTER_END_MS = 1000;
+
 /** Response msg_type awaited for each request msg_type. */
 const RESPONSE_OF: Partial<Record<number, number>> = {
   [MsgType.STREAM_CLOSE_REQ]: MsgType.STREAM_CLOSE_RESP,
@@ -120,6 +123,9 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   #closedWaiters: ((e: ClosedEvent) => void)[] = [];
   #leaving?: Promise<ClosedEvent>;
   #abort = new AbortController();
+  /** Set when Zoom ended the stream; the client finishes once in-flight media is read. */
+  #ending?: { reason: CloseReason; error?: OpenRtmsError; stopReason?: number };
+  #drainTimer?: NodeJS.Timeout;
 
   /** Counters since construction. */
   readonly stats: ClientStats = {
@@ -295,6 +301,10 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     });
     ws.on('close', (code, reason) => {
       if (gen !== this.#generation || this.#closed) return;
+      if (this.#ending) {
+        if (!this.#mediaOpen()) this.#finishEnding();
+        return;
+      }
       if (this.#state === 'closing') {
         this.#finish('left');
         return;
@@ -488,12 +498,29 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   }
 
   #streamEnded(verdict: EndVerdict): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ending) return;
     if (this.#state === 'closing') {
       this.#finish('left');
       return;
     }
-    this.#finish(verdict.closeReason, new ConnectionError(verdict.code, verdict.message, { stopReason: verdict.stopReason }), verdict.stopReason);
+    this.#ending = { reason: verdict.closeReason, error: new ConnectionError(verdict.code, verdict.message, { stopReason: verdict.stopReason }), stopReason: verdict.stopReason };
+    this.#setState('closing');
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#attemptTimer);
+    // The end arrives on the signaling socket while media sent before it may still be in flight on the
+    // media socket(s): keep reading until the server closes them (bounded), so nothing sent is lost.
+    if (!this.#mediaOpen()) return this.#finishEnding();
+    this.#drainTimer = setTimeout(() => this.#finishEnding(), DRAIN_AFTER_END_MS);
+  }
+
+  #mediaOpen(): boolean {
+    return this.#sockets.some((s) => s.role === 'media' && s.ws.readyState === WebSocket.OPEN);
+  }
+
+  #finishEnding(): void {
+    clearTimeout(this.#drainTimer);
+    const e = this.#ending!;
+    this.#finish(e.reason, e.error, e.stopReason);
   }
 
   /** A connection-level failure: tear down and retry, unless retries are off or exhausted. */
@@ -524,6 +551,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     this.#setState('closing');
     this.#teardown();
     clearInterval(this.#watchdog);
+    clearTimeout(this.#drainTimer);
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#joinDeadline);
     clearTimeout(this.#attemptTimer);
