@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Emulator } from '../emulator/emulator.js';
 import { demoScenario } from '../emulator/scenario.js';
 import { openStore } from '../store/open.js';
+import { repairRecordings } from '../recorder/repair.js';
 import { createRuntime } from '../server/runtime.js';
 import { durationFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 
@@ -40,6 +41,10 @@ export async function run(argv: string[]): Promise<number> {
   const creds = { clientId: `demo-${randomBytes(6).toString('hex')}`, clientSecret: randomBytes(24).toString('hex'), secretToken: randomBytes(24).toString('hex') };
   const quiet = { info() {}, warn() {} };
   const store = await openStore({ dataDir, databaseUrl: null });
+  const repaired = await repairRecordings(dataDir);
+  if (repaired.repairedWavs.length || repaired.incomplete.length) {
+    console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
+  }
   const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet });
   let url: string;
   try {

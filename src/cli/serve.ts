@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { openStore } from '../store/open.js';
+import { repairRecordings } from '../recorder/repair.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, choiceFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 import { loadDotEnv } from './dotenv.js';
@@ -53,6 +54,10 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = resolve(String(v['data-dir'] ?? process.env.OPENRTMS_DATA_DIR ?? './data'));
   mkdirSync(dataDir, { recursive: true });
   const store = await openStore({ dataDir, databaseUrl: storeKind === 'postgres' ? process.env.DATABASE_URL : null });
+  const repaired = await repairRecordings(dataDir);
+  if (repaired.repairedWavs.length || repaired.incomplete.length) {
+    console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
+  }
   let log;
   try {
     log = createLogger();
