@@ -6,8 +6,10 @@
  * Audio is decoded to 16-bit PCM and placed by timestamp (silence fills gaps, so duration = wall
  * time). Frame handlers only decode and buffer; files are written asynchronously every 500 ms.
  * In multi-stream mode each speaker gets a file and mixed.wav is their sum, made at close.
- * Video and screen share are not recorded by this version (counted in the manifest).
+ * H.264 camera and share become fragmented MP4 (video/active.mp4 or video/<user_id>.mp4 for a
+ * subscribed participant, share/share.mp4); JPG/PNG frames are written under frames/.
  */
+import { mkdirSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
@@ -16,6 +18,8 @@ import { WavWriter, parseWav } from '../media/wav.js';
 import { DataOption, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../protocol/index.js';
 import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import { toSrt, toVtt, type CaptionSegment } from './captions.js';
+import { VideoTrack } from './video-track.js';
+import { Codec } from '../protocol/index.js';
 import { safeName } from './paths.js';
 
 const FLUSH_MS = 500;
@@ -57,6 +61,10 @@ export class Recorder implements StreamSink {
   #closing?: Promise<void>;
   #stoppedAt?: number;
   #manifestChain: Promise<void> = Promise.resolve();
+  #videoCodec: Record<'video' | 'deskshare', number> = { video: Codec.H264, deskshare: Codec.H264 };
+  #individualVideo = false;
+  #videoTracks = new Map<string, VideoTrack>();
+  #frameWrites = new Set<Promise<void>>();
 
   constructor(options: { dataDir: string; info: StreamInfo }) {
     this.#info = options.info;
@@ -69,6 +77,9 @@ export class Recorder implements StreamSink {
   }
 
   onJoined(params: MediaParams): void {
+    if (params.video?.codec) this.#videoCodec.video = params.video.codec;
+    if (params.deskshare?.codec) this.#videoCodec.deskshare = params.deskshare.codec;
+    this.#individualVideo = params.video?.data_opt === DataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM;
     const a = params.audio;
     if (!a) return;
     const rate = SAMPLE_RATE_HZ[(a.sample_rate ?? 1) as SampleRate];
@@ -105,11 +116,42 @@ export class Recorder implements StreamSink {
     if (f.userId !== 0) this.#seen(f.userId, f.userName, f.timestamp);
   }
 
-  onVideo(_f: VideoFrame): void {
+  onVideo(f: VideoFrame): void {
     this.stats.frames.video++;
+    this.#video(f, 'video');
   }
-  onShare(_f: VideoFrame): void {
+  onShare(f: VideoFrame): void {
     this.stats.frames.share++;
+    this.#video(f, 'deskshare');
+  }
+
+  #video(f: VideoFrame, kind: 'video' | 'deskshare'): void {
+    const codec = this.#videoCodec[kind];
+    if (codec === Codec.JPG || codec === Codec.PNG) {
+      const dir = join(this.dir, 'frames', kind === 'video' ? 'video' : 'share');
+      const file = join(dir, `${f.timestamp}.${codec === Codec.JPG ? 'jpg' : 'png'}`);
+      const w = this.#ready.then(() => mkdir(dir, { recursive: true })).then(() => writeFile(file, f.data)).catch(() => void this.stats.dropped++);
+      this.#frameWrites.add(w);
+      void w.finally(() => this.#frameWrites.delete(w));
+      return;
+    }
+    const name = kind === 'deskshare' ? 'share/share' : this.#individualVideo ? `video/${safeName(String(f.userId))}` : 'video/active';
+    let track = this.#videoTracks.get(name);
+    if (!track) {
+      track = new VideoTrack((n) => join(this.dir, `${name}${n ? `-${n + 1}` : ''}.mp4`));
+      this.#videoTracks.set(name, track);
+      try {
+        mkdirSync(join(this.dir, name.split('/')[0]), { recursive: true });
+      } catch {
+        this.stats.dropped++;
+        return;
+      }
+    }
+    try {
+      track.add(f.data, f.timestamp);
+    } catch {
+      this.stats.decodeErrors++;
+    }
   }
 
   onTranscript(t: TranscriptFrame): void {
@@ -140,6 +182,8 @@ export class Recorder implements StreamSink {
       for (const t of this.#tracks.values()) t.writer.silence(t.filler.padTo(this.#lastMs));
       await this.#flush();
       await Promise.all([...this.#tracks.values()].map((t) => t.writer.close()));
+      for (const v of this.#videoTracks.values()) v.close();
+      await Promise.all(this.#frameWrites);
       if (this.#multi && this.#tracks.size > 0 && !this.#tracks.has('mixed')) await this.#mixDown();
       await this.#ready;
       await writeFile(join(this.dir, 'transcript.vtt'), toVtt(this.#segments, this.#startMs ?? this.#info.startedAt));
@@ -206,6 +250,9 @@ export class Recorder implements StreamSink {
     await mkdir(this.dir, { recursive: true });
     const files = [...this.#tracks.entries()].map(([key, t]) => ({ path: `audio/${key === 'mixed' ? 'mixed' : safeName(key)}.wav`, kind: 'audio', user_id: key === 'mixed' ? null : t.userId, duration_ms: Math.round(t.writer.durationMs) }));
     if (this.#multi && final && !this.#tracks.has('mixed') && files.length) files.unshift({ path: 'audio/mixed.wav', kind: 'audio', user_id: null, duration_ms: Math.max(...files.map((f) => f.duration_ms)) });
+    for (const v of this.#videoTracks.values()) {
+      for (const seg of v.segments) files.push({ path: seg.path.slice(this.dir.length + 1), kind: seg.path.includes('/share/') ? 'share' : 'video', user_id: null, duration_ms: Math.round(seg.durationMs), width: seg.width, height: seg.height, frames: seg.frames } as never);
+    }
     for (const f of ['transcript.jsonl', 'transcript.vtt', 'transcript.srt', 'chat.jsonl', 'events.jsonl']) files.push({ path: f, kind: f.split('.')[0], user_id: null, duration_ms: 0 });
     const gaps: (Gap & { track: string })[] = [];
     for (const [key, t] of this.#tracks) for (const g of t.filler.gaps) gaps.push({ track: key, atMs: Math.round(g.atMs), durationMs: Math.round(g.durationMs) });
@@ -220,8 +267,7 @@ export class Recorder implements StreamSink {
       participants: [...this.#participants.values()],
       files,
       gaps,
-      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped },
-      notes: this.stats.frames.video || this.stats.frames.share ? ['video and screen share frames are counted but not recorded by this version'] : [],
+      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0) },
     };
     await writeFile(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   }
