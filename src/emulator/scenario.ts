@@ -221,7 +221,8 @@ export function mixedPcm(plan: Plan, fromMs: number, ms: number): Int16Array {
   let acc: Int32Array | undefined;
   for (const sp of plan.speeches) {
     if (sp.startMs >= fromMs + ms) break;
-    if (sp.endMs <= fromMs) continue;
+    // The speech's real extent (endMs is rounded to the millisecond; its last samples may lie beyond it).
+    if (sp.startMs + sp.pcm.length / 16 <= fromMs) continue;
     acc ??= new Int32Array(n);
     const offset = from - (sp.startMs * 16000) / 1000;
     for (let i = 0; i < n; i++) {
@@ -240,7 +241,7 @@ export function speakerPcm(plan: Plan, fromMs: number, ms: number, max = 3): { u
   const out: { userId: number; userName: string; pcm: Int16Array }[] = [];
   for (const sp of plan.speeches) {
     if (out.length >= max || sp.startMs >= fromMs + ms) break;
-    if (sp.endMs <= fromMs) continue;
+    if (sp.startMs + sp.pcm.length / 16 <= fromMs) continue;
     const pcm = new Int16Array(n);
     const offset = from - (sp.startMs * 16000) / 1000;
     for (let i = 0; i < n; i++) {
