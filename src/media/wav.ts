@@ -23,10 +23,17 @@ export function wavHeader(sampleRate: number, channels: number, dataBytes: numbe
   return h;
 }
 
+/** Most bytes held in memory (buffered plus being written) before samples are dropped: ~8 min of 16 kHz mono. */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 << 20;
+
 export class WavWriter {
   #file?: Promise<FileHandle>;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
+  #inflightBytes = 0;
+  /** Samples (per channel) dropped because the disk fell behind; they become silence once it catches up. */
+  droppedSamples = 0;
+  #owedSilence = 0;
   #written = 0;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
@@ -37,23 +44,50 @@ export class WavWriter {
     readonly path: string,
     readonly sampleRate: number,
     readonly channels: number,
+    readonly maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
   ) {}
 
-  /** Appends interleaved samples (copied; the caller may reuse its buffer). */
+  /**
+   * Appends interleaved samples (copied; the caller may reuse its buffer). When the disk has fallen
+   * behind by more than `maxQueuedBytes`, the samples are dropped and counted, and written as silence
+   * once there is room again, so the file keeps the stream's duration.
+   */
   write(pcm: Int16Array): void {
     if (this.#closed) return;
+    const n = pcm.length / this.channels;
+    this.samples += n;
+    this.#payOwedSilence();
+    // Order matters: nothing may be appended while silence owed before it is still unwritten.
+    if (this.#owedSilence > 0 || this.#full(pcm.byteLength)) {
+      this.droppedSamples += n;
+      this.#owedSilence += n;
+      return;
+    }
     this.#pending.push(Buffer.from(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength)));
     this.#pendingBytes += pcm.byteLength;
-    this.samples += pcm.length / this.channels;
   }
 
   /** Appends `n` samples per channel of silence. */
   silence(n: number): void {
     if (this.#closed || n <= 0) return;
-    const bytes = n * this.channels * 2;
-    this.#pending.push(Buffer.alloc(bytes));
-    this.#pendingBytes += bytes;
     this.samples += n;
+    this.#owedSilence += n;
+    this.#payOwedSilence();
+  }
+
+  #full(bytes: number): boolean {
+    return this.#pendingBytes + this.#inflightBytes + bytes > this.maxQueuedBytes;
+  }
+
+  /** Writes as much owed silence as fits; a long gap is paid in pieces. */
+  #payOwedSilence(): void {
+    const frame = this.channels * 2;
+    const room = Math.floor((this.maxQueuedBytes - this.#pendingBytes - this.#inflightBytes) / frame);
+    const n = Math.min(this.#owedSilence, room);
+    if (n <= 0) return;
+    this.#pending.push(Buffer.alloc(n * frame));
+    this.#pendingBytes += n * frame;
+    this.#owedSilence -= n;
   }
 
   get durationMs(): number {
@@ -62,8 +96,10 @@ export class WavWriter {
 
   /** Writes what is buffered and updates the header. */
   flush(): Promise<void> {
+    this.#payOwedSilence();
     const chunk = this.#pendingBytes ? Buffer.concat(this.#pending, this.#pendingBytes) : undefined;
     this.#pending = [];
+    this.#inflightBytes += this.#pendingBytes;
     this.#pendingBytes = 0;
     this.#chain = this.#chain.then(async () => {
       this.#file ??= open(this.path, 'w');
@@ -71,6 +107,7 @@ export class WavWriter {
       if (chunk) {
         await fh.write(chunk, 0, chunk.length, 44 + this.#written);
         this.#written += chunk.length;
+        this.#inflightBytes -= chunk.length;
       }
       await fh.write(wavHeader(this.sampleRate, this.channels, this.#written), 0, 44, 0);
     });
@@ -80,6 +117,8 @@ export class WavWriter {
   async close(): Promise<void> {
     if (this.#closed) return this.#chain;
     await this.flush();
+    // Whatever silence is still owed is written now, in pieces if it is long.
+    while (this.#owedSilence > 0) await this.flush();
     this.#closed = true;
     await this.#chain;
     if (this.#file) await (await this.#file).close();

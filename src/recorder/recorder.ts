@@ -267,7 +267,7 @@ export class Recorder implements StreamSink {
       participants: [...this.#participants.values()],
       files,
       gaps,
-      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0) },
+      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0) },
     };
     await writeFile(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   }

@@ -128,3 +128,22 @@ describe('Recorder against the emulator', () => {
     assert.ok(existsSync(join(dir, 'audio/mixed.wav')));
   });
 });
+
+describe('WAV writer under a slow disk', () => {
+  it('bounds its memory, counts what it drops, and keeps the duration with silence', async () => {
+    const path = join(tmp(), 'slow.wav');
+    const w = new WavWriter(path, 16000, 1, 3200); // room for 100 ms
+    const frame = Int16Array.from({ length: 320 }, () => 1000);
+    for (let i = 0; i < 10; i++) w.write(frame); // 200 ms without a flush: the disk "fell behind"
+    assert.equal(w.droppedSamples, 1600, 'half was dropped and counted');
+    w.silence(20_000); // a long gap, larger than the queue
+    for (let i = 0; i < 20; i++) await w.flush(); // the disk catches up; owed silence is paid in pieces
+    w.write(frame);
+    await w.close();
+    const wav = parseWav(readFileSync(path));
+    assert.equal(wav.samples.length, 10 * 320 + 20_000 + 320, 'duration kept');
+    assert.equal(wav.samples[0], 1000);
+    assert.equal(wav.samples[1600], 0, 'dropped audio became silence');
+    assert.equal(wav.samples[wav.samples.length - 1], 1000, 'order kept: the last frame is last');
+  });
+});
