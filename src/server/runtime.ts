@@ -10,6 +10,12 @@ import { StoreSink } from '../store/sink.js';
 import { Recorder } from '../recorder/recorder.js';
 import { createWebhookHandler } from '../webhook/handler.js';
 import { createApp, type App } from './app.js';
+import { LiveBus } from '../live/bus.js';
+import { LiveSink } from '../live/sink.js';
+import { ThumbnailStore } from '../live/thumbnails.js';
+import { OpenRtmsMetrics } from '../metrics/metrics.js';
+import { MetricsSink } from '../metrics/sink.js';
+import { createWebApp, type WebApp } from './web.js';
 
 export interface RuntimeOptions {
   clientId: string;
@@ -28,6 +34,10 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   app: App;
+  /** The live feed every stream publishes to (transcript, chat, participants, levels, thumbnails...). */
+  bus: LiveBus;
+  metrics: OpenRtmsMetrics;
+  web: WebApp;
   registry: StreamRegistry;
   store: Store;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
@@ -35,25 +45,45 @@ export interface Runtime {
 }
 
 export function createRuntime(o: RuntimeOptions): Runtime {
-  const registry = new StreamRegistry({
+  const bus = new LiveBus();
+  const thumbnails = new ThumbnailStore();
+  const registry: StreamRegistry = new StreamRegistry({
     client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
     sinks: (info) => [
       new StoreSink(o.store, info, { logger: o.logger }),
       ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info })] : []),
+      new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
+      new MetricsSink(metrics),
       ...(o.extraSinks?.(info) ?? []),
     ],
     logger: o.logger,
   });
-  const app = createApp({ webhookPath: o.webhookPath, webhook: createWebhookHandler({ secretToken: o.secretToken }), registry, store: o.store, dataDir: o.dataDir, apiToken: o.apiToken, logger: o.logger });
+  const metrics = new OpenRtmsMetrics({ bus, streams: registry });
+  let web: WebApp | undefined;
+  const app = createApp({
+    webhookPath: o.webhookPath,
+    webhook: createWebhookHandler({ secretToken: o.secretToken }),
+    registry,
+    logger: o.logger,
+    onWebhookAnswered: metrics.observeWebhook,
+    web: (req, res) => web!.handle(req, res),
+  });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken });
   let stopping: Promise<void> | undefined;
   return {
     app,
+    bus,
+    metrics,
+    web,
     registry,
     store: o.store,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);
+        await web!.close();
         await app.close();
+        metrics.close();
+        bus.close();
         await o.store.close();
       })();
       return stopping;

@@ -1,0 +1,53 @@
+/** Audio level metering: RMS and peak over a window of 16-bit PCM, in dBFS (0 dBFS = full scale). */
+
+/** Lowest level reported (digital silence would be -Infinity, which JSON cannot carry). */
+export const FLOOR_DBFS = -100;
+
+/** Converts a linear amplitude (0..32768) to dBFS, floored at {@link FLOOR_DBFS}, one decimal. */
+export function toDbfs(amplitude: number): number {
+  if (!(amplitude > 0)) return FLOOR_DBFS;
+  const db = 20 * Math.log10(amplitude / 32768);
+  return db < FLOOR_DBFS ? FLOOR_DBFS : Math.round(db * 10) / 10;
+}
+
+/** Accumulates samples until read; `read()` gives the window's RMS and peak and starts a new window. */
+export class LevelMeter {
+  #sumSq = 0;
+  #count = 0;
+  #peak = 0;
+
+  /** Adds samples (any channel layout: every sample counts). No allocation. */
+  add(pcm: Int16Array): void {
+    let sum = 0;
+    let peak = this.#peak;
+    for (let i = 0; i < pcm.length; i++) {
+      const s = pcm[i];
+      sum += s * s;
+      const a = s < 0 ? -s : s;
+      if (a > peak) peak = a;
+    }
+    this.#sumSq += sum;
+    this.#count += pcm.length;
+    this.#peak = peak;
+  }
+
+  get samples(): number {
+    return this.#count;
+  }
+
+  read(): { dbfs: number; peak: number } {
+    const rms = this.#count ? Math.sqrt(this.#sumSq / this.#count) : 0;
+    const out = { dbfs: toDbfs(rms), peak: toDbfs(this.#peak) };
+    this.#sumSq = 0;
+    this.#count = 0;
+    this.#peak = 0;
+    return out;
+  }
+}
+
+/** RMS level of one buffer of PCM in dBFS. */
+export function rmsDbfs(pcm: Int16Array): number {
+  const m = new LevelMeter();
+  m.add(pcm);
+  return m.read().dbfs;
+}

@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { LiveBus } from '../../src/live/bus.js';
+import { OpenRtmsMetrics, MetricsSink, metricsRoutes } from '../../src/metrics/index.js';
+
+const value = (text: string, line: string) => {
+  const m = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return m === undefined ? undefined : Number(m.slice(line.length + 1));
+};
+
+describe('metrics', () => {
+  it('MetricsSink counts frames and bytes per kind, reconnects by reason, streams opened and closed', async () => {
+    const m = new OpenRtmsMetrics({ defaultMetrics: false });
+    const a = new MetricsSink(m);
+    const b = new MetricsSink(m);
+    const frame = { userId: 1, userName: 'A', data: Buffer.alloc(640), timestamp: 0, receivedAt: 0 };
+    for (let i = 0; i < 50; i++) a.onAudio(frame);
+    b.onVideo({ ...frame, data: Buffer.alloc(1000), kind: 'video' });
+    b.onShare({ ...frame, data: Buffer.alloc(10), kind: 'deskshare' });
+    a.onTranscript({ ...frame, text: 'hello' });
+    a.onChat({ ...frame, text: 'hi' });
+    a.onEvent({ type: 'reconnecting', timestamp: 0, data: { code: 'RTMS_KEEPALIVE_TIMEOUT' } });
+    a.onEvent({ type: 'reconnecting', timestamp: 0, data: { code: 'RTMS_KEEPALIVE_TIMEOUT' } });
+    a.onEvent({ type: 'closed', timestamp: 0, data: { reason: 'stream-terminated' } });
+    let text = await m.text();
+    assert.equal(value(text, 'openrtms_active_streams'), 2);
+    assert.equal(value(text, 'openrtms_frames_total{kind="audio"}'), 50);
+    assert.equal(value(text, 'openrtms_bytes_total{kind="audio"}'), 32_000);
+    assert.equal(value(text, 'openrtms_frames_total{kind="video"}'), 1);
+    assert.equal(value(text, 'openrtms_bytes_total{kind="deskshare"}'), 10);
+    assert.equal(value(text, 'openrtms_frames_total{kind="transcript"}'), 1);
+    assert.equal(value(text, 'openrtms_reconnects_total{reason="RTMS_KEEPALIVE_TIMEOUT"}'), 2);
+    assert.equal(value(text, 'openrtms_streams_closed_total{reason="stream-terminated"}'), 1);
+    await a.close();
+    await a.close();
+    for (let i = 0; i < 10; i++) b.onAudio(frame);
+    text = await m.text();
+    assert.equal(value(text, 'openrtms_active_streams'), 1);
+    assert.equal(value(text, 'openrtms_frames_total{kind="audio"}'), 60, 'counters keep counting across scrapes');
+    m.close();
+  });
+
+  it('webhook latency histogram, decode errors, keep-alives from the registry, live queue and drops, event-loop lag', async () => {
+    const bus = new LiveBus();
+    const streams = { active: 3, list: () => [{ rtmsStreamId: 'a' }, { rtmsStreamId: 'b' }], get: (id: string) => ({ client: { stats: { keepAlivesAnswered: id === 'a' ? 4 : 5 } } }) };
+    const m = new OpenRtmsMetrics({ bus, streams });
+    m.observeWebhook(0.8, 200);
+    m.observeWebhook(30, 401);
+    m.decodeError('audio');
+    m.sinkDropped('store', 3);
+    m.registerQueue('store', () => 7);
+    const slow = bus.subscribe({ maxQueue: 2, deliver: () => {} });
+    slow.pause();
+    for (let i = 0; i < 5; i++) bus.publish({ type: 'chat', streamId: 's', userId: '1', userName: 'A', text: 'x', timestamp: i });
+    const app = Fastify();
+    await app.register(metricsRoutes, { metrics: m });
+    const r = await app.inject('/metrics');
+    assert.equal(r.statusCode, 200);
+    assert.match(r.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
+    const text = r.body;
+    assert.equal(value(text, 'openrtms_active_streams'), 3);
+    assert.equal(value(text, 'openrtms_webhook_latency_seconds_count{status="200"}'), 1);
+    assert.equal(value(text, 'openrtms_webhook_latency_seconds_bucket{le="0.001",status="200"}'), 1);
+    assert.equal(value(text, 'openrtms_webhook_latency_seconds_bucket{le="0.025",status="401"}'), 0);
+    assert.equal(value(text, 'openrtms_decode_errors_total{kind="audio"}'), 1);
+    assert.equal(value(text, 'openrtms_keepalive_answers_total'), 9);
+    assert.equal(value(text, 'openrtms_sink_queue_depth{sink="live"}'), 2);
+    assert.equal(value(text, 'openrtms_sink_queue_depth{sink="store"}'), 7);
+    assert.equal(value(text, 'openrtms_sink_dropped_total{sink="live"}'), 3);
+    assert.equal(value(text, 'openrtms_sink_dropped_total{sink="store"}'), 3);
+    assert.equal(value(text, 'openrtms_live_subscribers'), 1);
+    assert.equal(value(text, 'openrtms_live_messages_total'), 5);
+    assert.ok(value(text, 'openrtms_event_loop_lag_seconds{quantile="0.99"}')! >= 0);
+    assert.match(text, /^process_cpu_user_seconds_total /m, 'default process metrics are included');
+    const guarded = Fastify();
+    await guarded.register(metricsRoutes, { metrics: m, token: 'scrape' });
+    assert.equal((await guarded.inject('/metrics')).statusCode, 401);
+    assert.equal((await guarded.inject({ url: '/metrics', headers: { authorization: 'Bearer scrape' } })).statusCode, 200);
+    await app.close();
+    await guarded.close();
+    m.close();
+    bus.close();
+  });
+});
