@@ -141,6 +141,8 @@ export class StreamRegistry {
     const entry = this.#streams.get(rtmsStreamId);
     if (!entry || entry.closed) return;
     this.opts.logger?.info({ streamId: rtmsStreamId, why }, 'stopping stream');
+    // A client already ending (Zoom said TERMINATED; it is reading the last media) finishes by itself.
+    if (entry.client.state === 'closing') await Promise.race([entry.client.whenClosed(), new Promise((r) => setTimeout(r, 2000))]);
     await entry.client.close();
     await entry.pipeline.close();
   }
