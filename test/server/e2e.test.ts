@@ -95,8 +95,12 @@ describe('openrtms demo (npm start)', () => {
     assert.equal((await get(`${url}/healthz`)).status, 200, 'still up after the meeting');
     // The recording: listed, downloadable as a playable WAV as long as the meeting, seekable.
     const files = `${url}/api/streams/${encodeURIComponent(id)}/files`;
-    const { body: listing } = await get(files);
-    const paths = listing.files.map((f: { path: string }) => f.path);
+    // The recording is finalised once the stream's last media has been read (just after the meeting ends).
+    let paths: string[] = [];
+    for (let i = 0; i < 50 && !paths.includes('transcript.vtt'); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      paths = (await get(files)).body.files.map((f: { path: string }) => f.path);
+    }
     for (const p of ['manifest.json', 'audio/mixed.wav', 'transcript.vtt']) assert.ok(paths.includes(p), p);
     const wav = await fetch(`${files}/audio/mixed.wav`);
     assert.equal(wav.headers.get('content-type'), 'audio/wav');
