@@ -182,7 +182,7 @@ export class Recorder implements StreamSink {
       for (const t of this.#tracks.values()) t.writer.silence(t.filler.padTo(this.#lastMs));
       await this.#flush();
       await Promise.all([...this.#tracks.values()].map((t) => t.writer.close()));
-      for (const v of this.#videoTracks.values()) v.close();
+      await Promise.all([...this.#videoTracks.values()].map((v) => v.close()));
       await Promise.all(this.#frameWrites);
       if (this.#multi && this.#tracks.size > 0 && !this.#tracks.has('mixed')) await this.#mixDown();
       await this.#ready;
@@ -267,7 +267,7 @@ export class Recorder implements StreamSink {
       participants: [...this.#participants.values()],
       files,
       gaps,
-      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0) },
+      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0), video_dropped_slow_disk: [...this.#videoTracks.values()].reduce((n, v) => n + v.dropped, 0) },
     };
     await writeFile(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   }

@@ -1,10 +1,11 @@
 /**
  * One H.264 track (camera or share) written as fragmented MP4 with mp4-muxer: starts at the first
  * keyframe (earlier frames are counted as skipped), times frames by their timestamps, and starts a
- * new file segment when the resolution changes. Fragments are appended as they are produced, so a
- * killed process leaves a playable file up to the last fragment.
+ * new file segment when the resolution changes. Fragments are written asynchronously as they are
+ * produced (the socket reader never waits on the disk; a backlog beyond `maxQueuedBytes` drops
+ * frames and counts them), so a killed process leaves a playable file up to the last fragment.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Muxer, StreamTarget } from 'mp4-muxer';
 import { avcC, avcCodecString, nalType, nalUnits, spsDimensions, toAvcc } from '../media/h264.js';
 
@@ -25,15 +26,23 @@ interface Pending {
 export class VideoTrack {
   readonly segments: VideoSegment[] = [];
   skipped = 0;
+  /** Frames dropped because the disk fell behind. */
+  dropped = 0;
   #muxer?: Muxer<StreamTarget>;
-  #fd?: number;
+  #writes: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #closeFile?: () => void;
+  #dropping = false;
   #segment?: VideoSegment;
   #firstTs = 0;
   #pending?: Pending;
   #meta?: { decoderConfig: { codec: string; codedWidth: number; codedHeight: number; description: Uint8Array } };
 
   /** `pathFor(n)` names segment n (0 = the first file). */
-  constructor(private readonly pathFor: (segment: number) => string) {}
+  constructor(
+    private readonly pathFor: (segment: number) => string,
+    private readonly maxQueuedBytes = 32 << 20,
+  ) {}
 
   /** Adds one Annex B access unit stamped with Zoom's timestamp (ms). */
   add(au: Uint8Array, timestamp: number): void {
@@ -49,12 +58,20 @@ export class VideoTrack {
       this.skipped++;
       return;
     }
+    // Behind on the disk: drop until the next keyframe (a delta frame alone cannot be decoded).
+    if (this.#queued > this.maxQueuedBytes) this.#dropping = true;
+    if (this.#dropping && !key) {
+      this.dropped++;
+      return;
+    }
+    this.#dropping = false;
     this.#push({ data: toAvcc(units), key, timestamp });
   }
 
-  /** Writes the last frame and finalizes the current file. */
-  close(): void {
+  /** Writes the last frame, finalizes the current file and waits for the disk. */
+  async close(): Promise<void> {
     this.#endSegment();
+    await this.#writes;
   }
 
   #push(frame: Pending): void {
@@ -74,10 +91,22 @@ export class VideoTrack {
   #startSegment(width: number, height: number, sps: Uint8Array, pps: Uint8Array, timestamp: number): void {
     this.#endSegment();
     const path = this.pathFor(this.segments.length);
-    const fd = openSync(path, 'w');
-    this.#fd = fd;
+    const file = open(path, 'w');
+    const write = (data: Uint8Array, position: number) => {
+      const copy = Uint8Array.from(data); // the muxer may reuse its buffer
+      this.#queued += copy.length;
+      this.#writes = this.#writes
+        .then(async () => {
+          await (await file).write(copy, 0, copy.length, position);
+        })
+        .catch(() => void this.dropped++)
+        .finally(() => void (this.#queued -= copy.length));
+    };
+    this.#closeFile = () => {
+      this.#writes = this.#writes.then(async () => (await file).close()).catch(() => {});
+    };
     this.#muxer = new Muxer({
-      target: new StreamTarget({ onData: (data, position) => writeSync(fd, data, 0, data.length, position) }),
+      target: new StreamTarget({ onData: write }),
       video: { codec: 'avc', width, height },
       fastStart: 'fragmented',
       firstTimestampBehavior: 'offset',
@@ -95,8 +124,8 @@ export class VideoTrack {
     this.#pending = undefined;
     if (last) this.#write(last, this.#segment!.frames > 0 ? Math.max(1, Math.round(this.#segment!.durationMs / this.#segment!.frames)) : 40);
     this.#muxer.finalize();
-    closeSync(this.#fd!);
+    this.#closeFile?.();
     this.#muxer = undefined;
-    this.#fd = undefined;
+    this.#closeFile = undefined;
   }
 }
