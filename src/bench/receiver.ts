@@ -1,7 +1,8 @@
 /**
  * One side of `openrtms bench`, run in its own process so its CPU and memory are its own: a webhook
- * receiver that joins every announced stream either with the full pipeline (RtmsClient + store +
- * audio decoding, exactly as `serve` runs it) or with the bare floor client. Reports on stdin "report".
+ * receiver that joins every announced stream either with the full pipeline exactly as `serve` runs
+ * it (RtmsClient, recorder, store, live bus with audio levels, metrics) or with the bare floor client.
+ * Prints its report when "report" arrives on stdin.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -71,7 +72,7 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
         async close() {},
       };
     };
-    const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, extraSinks: () => [measure()], client: { media } });
+    const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir: dir, extraSinks: () => [measure()], client: { media } });
     ({ url } = await runtime.app.listen(0, '127.0.0.1'));
     stop = () => runtime.shutdown();
   } else {

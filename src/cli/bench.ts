@@ -1,7 +1,7 @@
 /**
  * `openrtms bench`: N concurrent emulated streams at real cadence, received in a separate process
- * first by a bare floor client, then by the full pipeline (client, decoding, store), so the ratio
- * between the two is meaningful on a noisy machine.
+ * first by a bare floor client, then by the full pipeline of `serve` (client, recorder, store, live
+ * bus, metrics), so the ratio between the two is meaningful on a noisy machine.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
