@@ -31,6 +31,10 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'STORE_MIGRATION_FAILED'
   | 'STORE_CLOSED'
+  // recording
+  | 'RECORDING_WRITE_FAILED'
+  // cluster
+  | 'CLUSTER_UNAVAILABLE'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
@@ -67,5 +71,11 @@ export class ConfigError extends OpenRtmsError {}
 /** A connection-level failure of the RTMS client (handshake, keep-alive, reconnect, kick...). */
 export class ConnectionError extends OpenRtmsError {}
 
+/** NATS / JetStream could not be reached or refused an operation (cluster mode). */
+export class ClusterError extends OpenRtmsError {}
+
 /** A storage failure (database missing, unreachable, closed, or a migration that failed). */
 export class StoreError extends OpenRtmsError {}
+
+/** A recording could not be written (disk full, file too large, I/O error); the stream goes on. */
+export class RecordingError extends OpenRtmsError {}

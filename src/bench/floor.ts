@@ -4,11 +4,13 @@
  */
 import WebSocket from 'ws';
 import { MsgType, rtmsSignature, mediaTypeMask, buildMediaParams, type MediaKind } from '../protocol/index.js';
-import type { LatencyHistogram } from './latency.js';
+import { StreamLag, type LatencyHistogram } from './latency.js';
 
 export interface FloorCounters {
   frames: number;
+  /** Steady-state lag (after each stream's warm-up) and the lag of every frame. */
   latency: LatencyHistogram;
+  latencyAll: LatencyHistogram;
 }
 
 export function floorJoin(payload: Record<string, string>, creds: { clientId: string; clientSecret: string }, kinds: MediaKind[], counters: FloorCounters): () => void {
@@ -16,6 +18,7 @@ export function floorJoin(payload: Record<string, string>, creds: { clientId: st
   const idField = payload.meeting_uuid ? 'meeting_uuid' : payload.session_id ? 'session_id' : 'engagement_id';
   const signature = rtmsSignature(creds.clientId, creds.clientSecret, id, payload.rtms_stream_id);
   const sockets: WebSocket[] = [];
+  const lag = new StreamLag(counters.latency, counters.latencyAll);
   const signaling = new WebSocket(payload.server_urls);
   sockets.push(signaling);
   const keepAlive = (ws: WebSocket, m: { timestamp?: number }) => ws.send(JSON.stringify({ msg_type: MsgType.KEEP_ALIVE_RESP, timestamp: m.timestamp }));
@@ -35,7 +38,7 @@ export function floorJoin(payload: Record<string, string>, creds: { clientId: st
       const f = JSON.parse(data.toString());
       if (f.msg_type >= MsgType.MEDIA_DATA_AUDIO && f.msg_type <= MsgType.MEDIA_DATA_CHAT) {
         counters.frames++;
-        if (f.content?.timestamp) counters.latency.record(Date.now() - f.content.timestamp);
+        if (f.content?.timestamp) lag.record(f.content.timestamp);
       } else if (f.msg_type === MsgType.KEEP_ALIVE_REQ) keepAlive(media, f);
       else if (f.msg_type === MsgType.DATA_HAND_SHAKE_RESP && f.status_code === 0) signaling.send(JSON.stringify({ msg_type: MsgType.CLIENT_READY_ACK, rtms_stream_id: payload.rtms_stream_id }));
     });

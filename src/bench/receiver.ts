@@ -2,19 +2,24 @@
  * One side of `openrtms bench`, run in its own process so its CPU and memory are its own: a webhook
  * receiver that joins every announced stream either with the full pipeline exactly as `serve` runs
  * it (RtmsClient, recorder, store, live bus with audio levels, metrics) or with the bare floor client.
- * Prints its report when "report" arrives on stdin.
+ *
+ * Talks to the bench process in JSON lines on stdout: first `{"url"}`, then once "start" arrived on
+ * stdin a `{"progress"}` line every second, and its report when "report" arrives. With
+ * OPENRTMS_BENCH_CPU_PROF set to a file name, a V8 CPU profile of exactly that window (what the
+ * figures measure, without start-up and teardown) is written there.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
-import { SAMPLE_RATE_HZ, type MediaKind, type SampleRate } from '../protocol/index.js';
+import type { MediaKind } from '../protocol/index.js';
 import { createRuntime } from '../server/runtime.js';
 import { openStore } from '../store/open.js';
 import { floorJoin } from './floor.js';
-import { LatencyHistogram } from './latency.js';
+import { LatencyHistogram, StreamLag, type LatencySummary } from './latency.js';
 import type { StreamSink } from '../pipeline/types.js';
 
 export interface ReceiverReport {
@@ -22,13 +27,28 @@ export interface ReceiverReport {
   cpu_ms: number;
   rss_mb: number;
   baseline_rss_mb: number;
-  latency_ms: { p50: number; p99: number };
+  /** Wall time between "start" and "report". */
+  wall_ms: number;
+  /** Lag of the frames due after each stream's first WARMUP_MS (its join); `latency_all_ms` counts every frame. */
+  latency_ms: LatencySummary;
+  latency_all_ms: LatencySummary;
+  /** p99 of the receiver's event-loop delay while streaming: how late its timers and reads ran. */
+  event_loop_p99_ms: number;
+  /** Of cpu_ms, what the main (JavaScript) thread used; the rest is libuv's file-system threads and V8's GC helpers. Linux only. */
+  main_thread_cpu_ms?: number;
   decode_errors: number;
+}
+
+/** What the receiver prints every second while streaming. */
+export interface ReceiverProgress {
+  frames: number;
+  p99: number;
 }
 
 export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], creds: { clientId: string; clientSecret: string; secretToken: string }): Promise<void> {
   const latency = new LatencyHistogram();
-  const counters = { frames: 0, latency, decodeErrors: 0 };
+  const latencyAll = new LatencyHistogram();
+  const counters = { frames: 0, latency, latencyAll, decodeErrors: 0 };
   globalThis.gc?.();
   const baselineRss = process.memoryUsage().rss;
   let cpuStart: NodeJS.CpuUsage | undefined;
@@ -37,34 +57,26 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
   let stop: () => Promise<void>;
   if (mode === 'full') {
     const store = await openStore({ dataDir: dir, databaseUrl: null });
-    // Measures frame-to-sink latency and decodes audio as a recorder would.
+    // Counts frames and measures their lag at the sinks. It does no work of its own: the recorder
+    // and the live sink that `serve` attaches already decode every audio frame.
     const measure = (): StreamSink => {
-      let decoder: AudioDecoder | undefined;
+      const lag = new StreamLag(latency, latencyAll);
       return {
-        onJoined(params) {
-          const a = params.audio;
-          if (a?.codec !== undefined) decoder = createAudioDecoder(a.codec, SAMPLE_RATE_HZ[(a.sample_rate ?? 1) as SampleRate], a.channel ?? 1);
-        },
         onAudio(f) {
           counters.frames++;
-          latency.record(Date.now() - f.timestamp);
-          try {
-            decoder?.decode(f.data);
-          } catch {
-            counters.decodeErrors++;
-          }
+          lag.record(f.timestamp);
         },
         onVideo(f) {
           counters.frames++;
-          latency.record(Date.now() - f.timestamp);
+          lag.record(f.timestamp);
         },
         onShare(f) {
           counters.frames++;
-          latency.record(Date.now() - f.timestamp);
+          lag.record(f.timestamp);
         },
         onTranscript(f) {
           counters.frames++;
-          latency.record(Date.now() - f.timestamp);
+          lag.record(f.timestamp);
         },
         onChat() {
           counters.frames++;
@@ -95,25 +107,84 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
   }
   process.stdout.write(JSON.stringify({ url: `${url}/webhook` }) + '\n');
   process.stdin.setEncoding('utf8');
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const profileTo = process.env.OPENRTMS_BENCH_CPU_PROF;
+  const profiler = cpuProfiler();
+  let wallStart = performance.now();
+  let mainStart: number | undefined;
+  let progress: NodeJS.Timeout | undefined;
   let buffered = '';
   for await (const chunk of process.stdin) {
     buffered += chunk;
     if (buffered.includes('start')) {
+      if (profileTo) await profiler.start();
       cpuStart = process.cpuUsage();
+      mainStart = mainThreadCpuMs();
+      wallStart = performance.now();
+      loopDelay.enable();
+      progress = setInterval(() => {
+        const p: ReceiverProgress = { frames: counters.frames, p99: latency.percentile(99) };
+        process.stdout.write(JSON.stringify({ progress: p }) + '\n');
+      }, 1000);
       buffered = '';
     }
     if (buffered.includes('report')) break;
   }
   const cpu = process.cpuUsage(cpuStart);
+  const mainEnd = mainThreadCpuMs();
+  const wallMs = performance.now() - wallStart;
+  clearInterval(progress);
+  loopDelay.disable();
+  if (profileTo) writeFileSync(profileTo, JSON.stringify(await profiler.stop()));
   const report: ReceiverReport = {
     frames: counters.frames,
     cpu_ms: (cpu.user + cpu.system) / 1000,
     rss_mb: process.memoryUsage().rss / 2 ** 20,
     baseline_rss_mb: baselineRss / 2 ** 20,
-    latency_ms: { p50: latency.percentile(50), p99: latency.percentile(99) },
+    wall_ms: wallMs,
+    latency_ms: summary(latency),
+    latency_all_ms: summary(latencyAll),
+    event_loop_p99_ms: loopDelay.count ? Math.round(loopDelay.percentile(99) / 1e4) / 100 : 0,
+    ...(mainStart !== undefined && mainEnd !== undefined ? { main_thread_cpu_ms: mainEnd - mainStart } : {}),
     decode_errors: counters.decodeErrors,
   };
   process.stdout.write(JSON.stringify(report) + '\n');
   await stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The V8 sampling profiler of this process, started and stopped on demand (what `--cpu-prof` does for a whole run). */
+function cpuProfiler(): { start(): Promise<void>; stop(): Promise<unknown> } {
+  let session: Session | undefined;
+  return {
+    async start() {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+      await session.post('Profiler.start');
+    },
+    async stop() {
+      if (!session) return undefined;
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      return profile;
+    },
+  };
+}
+
+/** CPU time (user + system) of this process's main thread from /proc, in ms; undefined off Linux. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function summary(h: LatencyHistogram): LatencySummary {
+  return { p50: h.percentile(50), p99: h.percentile(99), max: Math.round(h.max * 10) / 10 };
 }

@@ -22,11 +22,6 @@ const COMMANDS: Record<string, string> = {
   inspect: 'summary of a recording directory',
 };
 
-/** Commands of the contract that this version does not ship yet. */
-const PLANNED: Record<string, string> = {
-  worker: 'cluster mode (NATS JetStream) is planned; run `openrtms serve` on one machine for now',
-};
-
 async function load(name: string): Promise<Command> {
   // A computed specifier keeps start-up lean: only the command that runs is loaded.
   return (await import(`./${name}.js`)) as Command;
@@ -65,10 +60,6 @@ export async function main(argv: string[]): Promise<number> {
   if (!Object.hasOwn(COMMANDS, name)) {
     console.error(`openrtms: unknown command "${name}"; expected one of ${Object.keys(COMMANDS).join(', ')}`);
     return 2;
-  }
-  if (PLANNED[name]) {
-    console.error(`openrtms ${name}: not available in this version: ${PLANNED[name]}`);
-    return 1;
   }
   try {
     const command = await load(name);

@@ -7,7 +7,8 @@ import { repairRecordings } from '../recorder/repair.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, choiceFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 import { loadDotEnv } from './dotenv.js';
-import { createLogger } from '../log.js';
+import { ClusterView, WebhookQueue, subscribeLiveFeed, type Cluster } from '../cluster/index.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv } from './config.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -23,15 +24,12 @@ export const spec: CommandSpec = {
     'ZM_RTMS_CLIENT=… ZM_RTMS_SECRET=… ZOOM_SECRET_TOKEN=… openrtms serve',
     'openrtms serve --port 3000 --data-dir /var/lib/openrtms',
     'DATABASE_URL=postgres://user@db/rtms openrtms serve --store postgres --host 0.0.0.0   # needs OPENRTMS_API_TOKEN',
+    'NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://… openrtms serve   # cluster gateway; run `openrtms worker` too',
   ],
 };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-function required(names: string[]): string {
-  for (const n of names) if (process.env[n]) return process.env[n]!;
-  throw new UsageError(`serve: ${names[0]} is not set${names.length > 1 ? ` (${names.slice(1).join(' or ')} also accepted)` : ''}; put it in the environment or a .env file`);
-}
+const required = (names: string[]) => requiredEnv('serve', names);
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, help } = parseCommand(spec, argv);
@@ -47,39 +45,54 @@ export async function run(argv: string[]): Promise<number> {
   const host = String(v.host);
   const webhookPath = process.env.ZM_RTMS_PATH || '/webhook';
   if (!webhookPath.startsWith('/')) throw new UsageError(`serve: ZM_RTMS_PATH must start with "/", got "${webhookPath}"`);
-  const apiToken = process.env.OPENRTMS_API_TOKEN || undefined;
-  if (!LOOPBACK.has(host) && !apiToken) throw new UsageError(`serve: binding ${host} exposes the API; set OPENRTMS_API_TOKEN first`);
+  const apiToken = apiTokenFor('serve', host);
   const storeKind = v.store === undefined ? (process.env.DATABASE_URL ? 'postgres' : 'sqlite') : choiceFlag('store', v.store, ['sqlite', 'postgres'] as const);
   if (storeKind === 'postgres' && !process.env.DATABASE_URL) throw new UsageError('serve: --store postgres needs DATABASE_URL (postgres://…)');
   const dataDir = resolve(String(v['data-dir'] ?? process.env.OPENRTMS_DATA_DIR ?? './data'));
+  const media = mediaFromEnv('serve');
+  const clustered = Boolean(process.env.NATS_URL);
+  if (clustered && storeKind !== 'postgres') throw new UsageError('serve: cluster mode (NATS_URL) needs DATABASE_URL: the gateway and the workers share one PostgreSQL store');
+  const logger = commandLogger('serve');
   mkdirSync(dataDir, { recursive: true });
+  let cluster: Cluster | undefined;
+  let view: ClusterView | undefined;
+  if (clustered) {
+    cluster = await clusterFromEnv('serve', `openrtms-gateway-${host}:${port}`);
+    view = new ClusterView(cluster);
+    await view.start();
+  }
   const store = await openStore({ dataDir, databaseUrl: storeKind === 'postgres' ? process.env.DATABASE_URL : null });
-  const repaired = await repairRecordings(dataDir);
-  if (repaired.repairedWavs.length || repaired.incomplete.length) {
-    console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
+  if (!clustered) {
+    // In a cluster the recordings belong to the workers, which may be writing them right now.
+    const repaired = await repairRecordings(dataDir);
+    if (repaired.repairedWavs.length || repaired.incomplete.length) {
+      console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
+    }
   }
-  let log;
-  try {
-    log = createLogger();
-  } catch (err) {
-    throw new UsageError(`serve: ${(err as Error).message}`);
-  }
-  const logger = { info: (o: object, m?: string) => log.info(o, m), warn: (o: object, m?: string) => log.warn(o, m) };
-  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger });
+  const queue = cluster && new WebhookQueue(cluster);
+  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
+  const stopRelay = cluster && subscribeLiveFeed(runtime.bus, cluster);
+  const stopAll = async () => {
+    stopRelay?.();
+    view?.stop();
+    await runtime.shutdown();
+    await cluster?.close();
+  };
   let url: string;
   try {
     ({ url } = await runtime.app.listen(port, host));
   } catch (err) {
-    await runtime.shutdown();
+    await stopAll();
     throw new ConfigError('CONFIG_INVALID', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
-  console.log(`openrtms serve: webhook ${url}${webhookPath} · dashboard ${url}/ · store ${store.kind} (${store.location})`);
+  const mode = cluster ? ` · cluster gateway "${cluster.names.prefix}" at ${process.env.NATS_URL}` : '';
+  console.log(`openrtms serve: webhook ${url}${webhookPath} · dashboard ${url}/ · store ${store.kind} (${store.location})${mode}`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
     process.once('SIGTERM', resolveStop);
   });
-  console.log('stopping: leaving streams and flushing…');
-  await runtime.shutdown();
+  console.log(cluster ? 'stopping the gateway…' : 'stopping: leaving streams and flushing…');
+  await stopAll();
   console.log('stopped.');
   return 0;
 }

@@ -32,6 +32,7 @@ import {
   type MediaParams,
   type Message,
   type Product,
+  type ParseOptions,
 } from '../protocol/index.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_RECONNECT, backoffDelay } from './backoff.js';
@@ -126,6 +127,8 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   /** Set when Zoom ended the stream; the client finishes once in-flight media is read. */
   #ending?: { reason: CloseReason; error?: OpenRtmsError; stopReason?: number };
   #drainTimer?: NodeJS.Timeout;
+  /** What every received frame is parsed with (one object, not one per frame). */
+  #parseOptions?: ParseOptions;
 
   /** Counters since construction. */
   readonly stats: ClientStats = {
@@ -362,7 +365,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   }
 
   #onMessage(sock: Socket, raw: Buffer): void {
-    const parsed = parseMessage(raw, { allowed: SERVER_TO_CLIENT, maxFrameBytes: this.#opts.maxFrameBytes });
+    const parsed = parseMessage(raw, (this.#parseOptions ??= { allowed: SERVER_TO_CLIENT, maxFrameBytes: this.#opts.maxFrameBytes }));
     if (!parsed.ok) return this.#protocolError(parsed.error);
     const m = parsed.message;
     switch (m.msg_type) {

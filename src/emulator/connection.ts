@@ -27,36 +27,68 @@ export interface MediaSocket {
   supervisor?: KeepAlive;
 }
 
-/** Sends KEEP_ALIVE_REQ every interval and closes a socket whose client stays silent past the tolerance. */
+/**
+ * Keep-alive supervision of one socket: sends KEEP_ALIVE_REQ every `intervalMs` and closes the
+ * socket (counted in `keepalive.missed`) when the client has sent nothing — no KEEP_ALIVE_RESP nor
+ * any other frame — for `toleranceMs`. While the connection is stalled (fault `stall`) the server
+ * behaves as if hung: it sends nothing and its silence clock does not run.
+ */
 export class KeepAlive {
+  /** Date.now() of the last frame from the client (or of the end of a stall). */
   lastSeen = Date.now();
-  #timer: NodeJS.Timeout;
+  #interval: NodeJS.Timeout;
+  #watchdog?: NodeJS.Timeout;
+  #stopped = false;
+
   constructor(
     readonly ws: WebSocket,
     intervalMs: number,
-    toleranceMs: number,
-    counters: Counters,
-    isStalled: () => boolean,
+    private readonly toleranceMs: number,
+    private readonly counters: Counters,
+    private readonly isStalled: () => boolean,
   ) {
-    this.#timer = setInterval(() => {
+    this.#interval = setInterval(() => {
       if (ws.readyState !== WebSocket.OPEN) return this.stop();
-      if (Date.now() - this.lastSeen > toleranceMs) {
-        counters.keepalive.missed++;
-        this.stop();
-        ws.terminate();
-        return;
-      }
       if (isStalled()) return;
       counters.keepalive.sent++;
       ws.send(JSON.stringify({ msg_type: MsgType.KEEP_ALIVE_REQ, timestamp: Date.now() }));
     }, intervalMs);
-    this.#timer.unref();
+    this.#interval.unref();
+    this.#arm(toleranceMs);
   }
+
+  /** The client sent a frame. */
   seen(): void {
     this.lastSeen = Date.now();
   }
+
   stop(): void {
-    clearInterval(this.#timer);
+    this.#stopped = true;
+    clearInterval(this.#interval);
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+  }
+
+  #arm(ms: number): void {
+    if (this.#stopped) return;
+    this.#watchdog = setTimeout(() => this.#check(), Math.max(1, ms));
+    this.#watchdog.unref();
+  }
+
+  #check(): void {
+    if (this.#stopped) return;
+    if (this.ws.readyState !== WebSocket.OPEN) return this.stop();
+    if (this.isStalled()) {
+      this.lastSeen = Date.now();
+      return this.#arm(Math.min(this.toleranceMs, 250));
+    }
+    const silent = Date.now() - this.lastSeen;
+    if (silent >= this.toleranceMs) {
+      this.counters.keepalive.missed++;
+      this.stop();
+      this.ws.terminate();
+      return;
+    }
+    this.#arm(this.toleranceMs - silent);
   }
 }
 

@@ -16,7 +16,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import { parseFault, type Fault } from './faults.js';
 import { hexId, meetingUuid, mulberry32 } from './rng.js';
 import { compileScenario, demoScenario, type Plan, type Scenario } from './scenario.js';
-import { EmulatorServer } from './server.js';
+import { EmulatorServer, type HandshakeInfo } from './server.js';
 import { EmulatedStream, type StreamIdentity } from './stream.js';
 import { Counters, KINDS, zeroCounts, type EmulatorSummary, type StreamReport } from './summary.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -46,10 +46,28 @@ export interface EmulatorOptions {
   keepAliveToleranceMs?: { signaling?: number; media?: number };
   /** How long a stream waits for its first client before its clock starts anyway. Default 10 s. */
   waitForClientMs?: number;
+  /**
+   * Keep every message delivered to a client, per stream, in `emulator.streams[i].sentLog`
+   * (exact wire text with its scenario time), so tests can compare what a client recorded with
+   * what was sent. Off by default (memory grows with the scenario).
+   */
+  recordSent?: boolean;
 }
 
+/**
+ * Events of {@link Emulator} (typed `on`). Observing them never changes what the emulator does.
+ * - `webhook`: a webhook body about to be delivered (each copy of a duplicate, each retry excluded)
+ * - `connection`: a WebSocket was accepted, before any handshake
+ * - `handshake`: a signaling or media handshake was answered (status 0 or a failure status)
+ * - `kicked`: a client's connection was ended as Zoom does on a takeover (a newer connection, or fault `kick`)
+ * - `fault`: a timed fault fired
+ * - `streamEnd`: a stream finished (after its stop webhook), with its report
+ */
 export interface EmulatorEvents {
   webhook: [Record<string, unknown>];
+  connection: [{ role: 'signaling' | 'media'; path: string }];
+  handshake: [HandshakeInfo];
+  kicked: [{ rtmsStreamId: string; by: 'takeover' | 'fault' }];
   fault: [{ spec: string; atMs: number; rtmsStreamId: string }];
   streamEnd: [StreamReport];
 }
@@ -87,6 +105,11 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
       },
       counters: this.counters,
       lookup: (id) => this.#byId.get(id),
+      hooks: {
+        connection: (info) => this.emit('connection', info),
+        handshake: (info) => this.emit('handshake', info),
+        kicked: (info) => this.emit('kicked', info),
+      },
     });
     this.#sender = new WebhookSender({ url: options.webhookUrl, deliver: options.onWebhook, secretToken: options.secretToken }, this.counters);
     this.#createStreams();
@@ -175,7 +198,11 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
         fast: o.fast ?? false,
         waitForClientMs: o.waitForClientMs ?? 10_000,
         onRestart: (ms) => this.#restart(ms),
-        onKick: () => this.counters.connections.kicked++,
+        onKick: () => {
+          this.counters.connections.kicked++;
+          this.emit('kicked', { rtmsStreamId: id.rtmsStreamId, by: 'fault' });
+        },
+        recordSent: o.recordSent ?? false,
         onFault: (spec, atMs) => this.emit('fault', { spec, atMs, rtmsStreamId: id.rtmsStreamId }),
       });
       this.streams.push(stream);

@@ -45,6 +45,31 @@ export interface ServerOptions {
   keepAliveToleranceMs: { signaling: number; media: number };
   counters: Counters;
   lookup(streamId: string): EmulatedStream | undefined;
+  /** Observers (the Emulator re-emits them as typed events). */
+  hooks?: ServerHooks;
+}
+
+/** What the server reports as it happens. */
+export interface ServerHooks {
+  /** A WebSocket was accepted (before any handshake). */
+  connection?(info: { role: 'signaling' | 'media'; path: string }): void;
+  /** A handshake was answered, accepted (status 0) or not. */
+  handshake?(info: HandshakeInfo): void;
+  /** A newcomer's signaling handshake ended the connection that held the stream. */
+  kicked?(info: { rtmsStreamId: string; by: 'takeover' }): void;
+}
+
+/** One answered handshake. */
+export interface HandshakeInfo {
+  role: 'signaling' | 'media';
+  /** The stream named in the request ('' when it could not be read). */
+  rtmsStreamId: string;
+  statusCode: number;
+  reason: string;
+  /** Media socket route (`all` or one kind); media handshakes only. */
+  route?: string;
+  /** Granted media parameters (accepted media handshakes only). */
+  mediaParams?: MediaParams;
 }
 
 /** Largest frame accepted from a client; handshakes are small. */
@@ -71,6 +96,17 @@ function statusForParseError(error: ProtocolError): number {
   }
 }
 
+/** The rtms_stream_id of a frame that failed validation, when it can still be read (for reports only). */
+function streamIdOf(raw: unknown): string {
+  try {
+    const v = JSON.parse(String(raw)) as { rtms_stream_id?: unknown };
+    return typeof v?.rtms_stream_id === 'string' ? v.rtms_stream_id : '';
+  } catch {
+    return '';
+  }
+}
+
+/** HTTP server with the signaling and media WebSocket endpoints of every emulated stream. */
 export class EmulatorServer {
   #http: Server;
   #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME });
@@ -155,6 +191,7 @@ export class EmulatorServer {
       this.#sockets.add(ws);
       ws.on('close', () => this.#sockets.delete(ws));
       ws.on('error', () => {}); // protocol errors from clients (bad frames, oversize) end that socket only
+      this.opts.hooks?.connection?.({ role, path: url });
       if (role === 'signaling') this.#signaling(ws, streamId);
       else this.#media(ws, streamId, route);
     });
@@ -172,19 +209,19 @@ export class EmulatorServer {
       const parsed = parseMessage(raw as Buffer, { allowed: CLIENT_TO_SERVER, maxFrameBytes: MAX_CLIENT_FRAME });
       if (!parsed.ok) {
         counters.badClientFrames++;
-        if (!conn) this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, statusForParseError(parsed.error), parsed.error.message);
+        if (!conn) this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, statusForParseError(parsed.error), parsed.error.message, streamIdOf(raw));
         return;
       }
       const m = parsed.message;
       if (!conn) {
         if (m.msg_type !== MsgType.SIGNALING_HAND_SHAKE_REQ) {
           counters.badClientFrames++;
-          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.STATUS_INVALID_MESSAGE_TYPE, `expected SIGNALING_HAND_SHAKE_REQ (1), got msg_type ${m.msg_type}`);
+          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.STATUS_INVALID_MESSAGE_TYPE, `expected SIGNALING_HAND_SHAKE_REQ (1), got msg_type ${m.msg_type}`, pathStreamId);
           return;
         }
         const verdict = this.#authenticate(m, pathStreamId);
         if ('status' in verdict) {
-          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, verdict.status, verdict.reason);
+          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, verdict.status, verdict.reason, m.rtms_stream_id);
           return;
         }
         stream = verdict.stream;
@@ -193,7 +230,10 @@ export class EmulatorServer {
         const s = stream;
         const { kicked } = stream.attach(conn);
         counters.connections.signaling++;
-        if (kicked) counters.connections.kicked++;
+        if (kicked) {
+          counters.connections.kicked++;
+          this.opts.hooks?.kicked?.({ rtmsStreamId: stream.id.rtmsStreamId, by: 'takeover' });
+        }
         conn.signalingSupervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveToleranceMs.signaling, counters, () => c.isStalled(s.t));
         ws.on('close', () => s.detach(c));
         ws.send(
@@ -205,6 +245,13 @@ export class EmulatorServer {
             media_server: { server_urls: this.mediaUrls(stream.id.rtmsStreamId), srtp_keys: {} },
           }),
         );
+        this.opts.hooks?.handshake?.({ role: 'signaling', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.STATUS_OK, reason: '' });
+        return;
+      }
+      if (m.msg_type === MsgType.SIGNALING_HAND_SHAKE_REQ) {
+        // A second handshake on a socket that already holds the stream: answered, the socket stays.
+        counters.badClientFrames++;
+        this.#answer(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST, 'this socket has already completed its handshake', stream!.id.rtmsStreamId);
         return;
       }
       this.#signalingMessage(conn, stream!, m);
@@ -274,10 +321,18 @@ export class EmulatorServer {
     return { stream };
   }
 
-  #reject(ws: WebSocket, respType: number, status: number, reason: string): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify({ msg_type: respType, protocol_version: 1, status_code: status, reason }));
+  /** Answers a failed handshake with its status, then closes the socket (1008). */
+  #reject(ws: WebSocket, respType: number, status: number, reason: string, rtmsStreamId = ''): void {
+    if (!this.#answer(ws, respType, status, reason, rtmsStreamId)) return;
     ws.close(1008, 'handshake rejected');
+  }
+
+  /** Sends a handshake response carrying a status and reports it; false when the socket is gone. */
+  #answer(ws: WebSocket, respType: number, status: number, reason: string, rtmsStreamId: string): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify({ msg_type: respType, protocol_version: 1, status_code: status, reason }));
+    this.opts.hooks?.handshake?.({ role: respType === MsgType.SIGNALING_HAND_SHAKE_RESP ? 'signaling' : 'media', rtmsStreamId, statusCode: status, reason });
+    return true;
   }
 
   // ---- media --------------------------------------------------------------------------------
@@ -293,29 +348,34 @@ export class EmulatorServer {
       const parsed = parseMessage(raw as Buffer, { allowed: CLIENT_TO_SERVER, maxFrameBytes: MAX_CLIENT_FRAME });
       if (!parsed.ok) {
         counters.badClientFrames++;
-        if (!sock) this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, statusForParseError(parsed.error), parsed.error.message);
+        if (!sock) this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, statusForParseError(parsed.error), parsed.error.message, streamIdOf(raw));
         return;
       }
       const m = parsed.message;
       if (sock) {
         if (m.msg_type === MsgType.KEEP_ALIVE_RESP) counters.keepalive.answered++;
-        else counters.badClientFrames++;
+        else {
+          counters.badClientFrames++;
+          if (m.msg_type === MsgType.DATA_HAND_SHAKE_REQ) {
+            this.#answer(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_DUPLICATE_MEDIA_REQUEST, 'this socket has already completed its handshake', stream?.id.rtmsStreamId ?? '');
+          }
+        }
         return;
       }
       if (m.msg_type !== MsgType.DATA_HAND_SHAKE_REQ) {
         counters.badClientFrames++;
-        this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_INVALID_MESSAGE_TYPE, `expected DATA_HAND_SHAKE_REQ (3), got msg_type ${m.msg_type}`);
+        this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_INVALID_MESSAGE_TYPE, `expected DATA_HAND_SHAKE_REQ (3), got msg_type ${m.msg_type}`, pathStreamId);
         return;
       }
       const verdict = this.#authenticate(m, pathStreamId);
-      if ('status' in verdict) return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, verdict.status, verdict.reason);
+      if ('status' in verdict) return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, verdict.status, verdict.reason, m.rtms_stream_id);
       stream = verdict.stream;
       const owner = stream.conn;
       if (!owner || owner.closed) {
-        return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_STREAM_NOT_ACTIVE, 'no signaling connection holds this stream; do the signaling handshake first');
+        return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_STREAM_NOT_ACTIVE, 'no signaling connection holds this stream; do the signaling handshake first', m.rtms_stream_id);
       }
       const granted = this.#grant(m, route, stream.id.product);
-      if ('status' in granted) return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, granted.status, granted.reason);
+      if ('status' in granted) return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, granted.status, granted.reason, m.rtms_stream_id);
       sock = granted.sock;
       sock.ws = ws;
       owner.media.push(sock);
@@ -342,6 +402,7 @@ export class EmulatorServer {
           media_params: granted.params,
         }),
       );
+      this.opts.hooks?.handshake?.({ role: 'media', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.STATUS_OK, reason: '', route, mediaParams: granted.params });
     });
   }
 

@@ -17,7 +17,7 @@ import {
   type Product,
 } from '../protocol/index.js';
 import { loadFrames, loadH264 } from '../media/assets.js';
-import { monoToStereo, resample } from '../media/l16.js';
+import { toFrameFormat } from './expected.js';
 import type { Connection, MediaSocket } from './connection.js';
 import { RECOVERABLE, type Fault } from './faults.js';
 import { mixedPcm, speakerPcm, type Plan, type PlanEvent } from './scenario.js';
@@ -45,6 +45,17 @@ export interface StreamHooks {
   onFault(spec: string, atMs: number): void;
   /** Called when the emulator itself ends a client's connection as a takeover does (fault `kick`). */
   onKick(): void;
+  /** Keep every message delivered to a client in {@link EmulatedStream.sentLog}. */
+  recordSent?: boolean;
+}
+
+/** One message delivered to a client (kept when the emulator runs with `recordSent: true`). */
+export interface SentRecord {
+  kind: CountKind;
+  /** Scenario time (ms) when it was sent. */
+  at_ms: number;
+  /** The exact JSON text that went on the wire. */
+  message: string;
 }
 
 type StreamPhase = 'waiting' | 'running' | 'ended';
@@ -62,6 +73,8 @@ export class EmulatedStream {
   kicked = 0;
   endedBy: StreamReport['ended_by'] = 'scenario';
   readonly faultReports: FaultReport[] = [];
+  /** Every message delivered to a client, in order (only with `recordSent: true`). */
+  readonly sentLog: SentRecord[] = [];
   #faults: ArmedFault[];
   #eventIndex = 0;
   #video: Set<number>;
@@ -70,6 +83,7 @@ export class EmulatedStream {
   #present = new Set<number>();
   #readyWaiters: (() => void)[] = [];
   #stopRequested = false;
+  #epochSet = false;
 
   constructor(
     readonly id: StreamIdentity,
@@ -99,6 +113,11 @@ export class EmulatedStream {
 
   /** A client connection became ready (CLIENT_READY_ACK). */
   clientReady(conn: Connection): void {
+    if (this.phase === 'waiting' && !this.#epochSet) {
+      // The clock starts now: the first packet's timestamp (FIRST_PACKET_TIMESTAMP) is the epoch.
+      this.startEpoch = Date.now();
+      this.#epochSet = true;
+    }
     conn.ready = true;
     conn.readyAtMs = this.t;
     const ts = this.startEpoch + this.t;
@@ -140,17 +159,19 @@ export class EmulatedStream {
   closeRequested(): void {
     this.endedBy = 'client';
     this.#stopRequested = true;
+    for (const w of this.#readyWaiters.splice(0)) w();
   }
 
   /** Stops the clock (emulator shutting down). */
   abort(): void {
     if (this.phase !== 'ended') this.endedBy = 'emulator-closed';
     this.#stopRequested = true;
+    for (const w of this.#readyWaiters.splice(0)) w();
   }
 
   /** Plays the scenario to the end. */
   async run(): Promise<void> {
-    if (!this.conn?.ready) {
+    if (!this.conn?.ready && !this.#stopRequested) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.hooks.waitForClientMs);
         this.#readyWaiters.push(() => {
@@ -160,7 +181,8 @@ export class EmulatedStream {
       });
     }
     this.phase = 'running';
-    this.startEpoch = Date.now();
+    if (!this.#epochSet) this.startEpoch = Date.now();
+    this.#epochSet = true;
     const t0 = performance.now();
     const duration = this.plan.durationMs;
     while (this.t < duration && !this.#stopRequested) {
@@ -224,9 +246,7 @@ export class EmulatedStream {
   }
 
   #encode(a: NonNullable<MediaSocket['audio']>, pcm16k: Int16Array): Buffer {
-    let pcm = resample(pcm16k, 16000, a.rate);
-    if (a.channels === 2) pcm = monoToStereo(pcm);
-    return a.encoder.encode(pcm);
+    return a.encoder.encode(toFrameFormat(pcm16k, { sampleRate: a.rate, channels: a.channels }));
   }
 
   #sendAudio(conn: Connection, sock: MediaSocket, data: Buffer, userId: number, userName: string, timestamp: number): void {
@@ -355,6 +375,7 @@ export class EmulatedStream {
     }
     ws.send(text);
     this.sent[kind]++;
+    if (this.hooks.recordSent) this.sentLog.push({ kind, at_ms: this.t, message: text });
     if (kind !== 'events') this.#markRecovered(conn);
   }
 

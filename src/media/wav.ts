@@ -1,7 +1,15 @@
 /**
  * Streaming 16-bit PCM WAV writer. Samples are buffered in memory and appended every flush
- * (default 500 ms) together with a header rewrite, so a killed process leaves a playable file
- * that lacks at most the last flush interval. Writes are async and serialized.
+ * (the recorder's, 500 ms by default); the header is rewritten with the data size every
+ * {@link HEADER_INTERVAL_MS} and at close (one write per flush instead of two: disk writes are the
+ * pipeline's main cost). A killed process leaves a playable file whose header covers all but the
+ * last seconds; `repairRecordings` (run by serve and demo at start) makes it cover every byte
+ * written, so at most the last flush interval is lost. Writes are async and serialized.
+ *
+ * A write that fails (disk full, file too large, I/O error) never rejects: it is counted in
+ * `writeErrors` / `lostSamples`, and what it held is written as silence once a write succeeds
+ * again, so the file keeps the stream's duration and order. While writes fail, the writer only
+ * probes the disk with a second of silence per flush and holds nothing else in memory.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
@@ -26,26 +34,71 @@ export function wavHeader(sampleRate: number, channels: number, dataBytes: numbe
 /** Most bytes held in memory (buffered plus being written) before samples are dropped: ~8 min of 16 kHz mono. */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 << 20;
 
+/** Longest time the header's data size lags behind the data written (it is exact after close). */
+export const HEADER_INTERVAL_MS = 2000;
+
+/** First size of a writer's staging buffer: a second of 16 kHz mono, more than a 500 ms flush holds. */
+const STAGE_BYTES = 32_000;
+
 export class WavWriter {
   #file?: Promise<FileHandle>;
-  #pending: Buffer[] = [];
+  /**
+   * Samples since the last flush, copied straight into one staging buffer (no allocation per
+   * frame); a flush hands its filled part to the write and takes the spare buffer (or a new one).
+   */
+  #stage: Buffer = Buffer.allocUnsafeSlow(0);
+  #stage16: Int16Array = new Int16Array(0);
+  #spare?: Buffer;
   #pendingBytes = 0;
+  /** Samples per channel of audio (not silence) staged: what a failed write loses. */
+  #pendingAudio = 0;
   #inflightBytes = 0;
-  /** Samples (per channel) dropped because the disk fell behind; they become silence once it catches up. */
+  /**
+   * Samples (per channel) not written as received: dropped because the disk fell behind, or lost to a
+   * failed write (also in `lostSamples`). They are silence in the file once the disk catches up.
+   */
   droppedSamples = 0;
   #owedSilence = 0;
   #written = 0;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
+  #closing = false;
+  /** Data size the header on disk states (-1: no header yet), and when it was written. */
+  #headerBytes = -1;
+  #headerAt = 0;
+  #openMode: 'w' | 'r+' = 'w';
+  #failing = false;
+  /** Incremented by each failed write; a chunk taken before a failure may not be written after it. */
+  #failures = 0;
   /** Samples per channel accepted so far (written or pending). */
   samples = 0;
+  /** Writes that failed (the file could not be opened or written). */
+  writeErrors = 0;
+  /** The last write error, e.g. ENOSPC. */
+  lastError?: Error;
+  /** Samples per channel of audio lost to failed writes (or refused while writes failed); silence in the file. */
+  lostSamples = 0;
 
+  /**
+   * @param resumeBytes continue an existing file whose data part holds this many bytes (appending
+   *   after them) instead of creating a new one.
+   */
   constructor(
     readonly path: string,
     readonly sampleRate: number,
     readonly channels: number,
     readonly maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
-  ) {}
+    resumeBytes?: number,
+  ) {
+    if (resumeBytes !== undefined) {
+      const frame = 2 * channels;
+      this.#written = resumeBytes - (resumeBytes % frame);
+      this.samples = this.#written / frame;
+      this.#openMode = 'r+';
+      this.#file = open(path, 'r+');
+      this.#file.catch(() => {}); // reported by the flush that awaits it
+    }
+  }
 
   /**
    * Appends interleaved samples (copied; the caller may reuse its buffer). When the disk has fallen
@@ -60,11 +113,30 @@ export class WavWriter {
     // Order matters: nothing may be appended while silence owed before it is still unwritten.
     if (this.#owedSilence > 0 || this.#full(pcm.byteLength)) {
       this.droppedSamples += n;
+      if (this.#failing) this.lostSamples += n;
       this.#owedSilence += n;
       return;
     }
-    this.#pending.push(Buffer.from(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength)));
+    this.#room(pcm.byteLength);
+    this.#stage16.set(pcm, this.#pendingBytes >> 1);
     this.#pendingBytes += pcm.byteLength;
+    this.#pendingAudio += n;
+  }
+
+  /** Makes the staging buffer hold `bytes` more (kept for the next flushes; capped by maxQueuedBytes). */
+  #room(bytes: number): void {
+    const need = this.#pendingBytes + bytes;
+    if (need <= this.#stage.length) return;
+    let size = Math.max(STAGE_BYTES, this.#stage.length);
+    while (size < need) size *= 2;
+    const grown = Buffer.allocUnsafeSlow(size);
+    this.#stage.copy(grown, 0, 0, this.#pendingBytes);
+    this.#setStage(grown);
+  }
+
+  #setStage(buf: Buffer): void {
+    this.#stage = buf;
+    this.#stage16 = new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1);
   }
 
   /** Appends `n` samples per channel of silence. */
@@ -79,13 +151,14 @@ export class WavWriter {
     return this.#pendingBytes + this.#inflightBytes + bytes > this.maxQueuedBytes;
   }
 
-  /** Writes as much owed silence as fits; a long gap is paid in pieces. */
+  /** Writes as much owed silence as fits; a long gap is paid in pieces (one second while writes fail). */
   #payOwedSilence(): void {
     const frame = this.channels * 2;
     const room = Math.floor((this.maxQueuedBytes - this.#pendingBytes - this.#inflightBytes) / frame);
-    const n = Math.min(this.#owedSilence, room);
+    const n = Math.min(this.#owedSilence, room, this.#failing ? this.sampleRate : Infinity);
     if (n <= 0) return;
-    this.#pending.push(Buffer.alloc(n * frame));
+    this.#room(n * frame);
+    this.#stage.fill(0, this.#pendingBytes, this.#pendingBytes + n * frame);
     this.#pendingBytes += n * frame;
     this.#owedSilence -= n;
   }
@@ -94,34 +167,111 @@ export class WavWriter {
     return (this.samples * 1000) / this.sampleRate;
   }
 
+  /** True while the last write failed. */
+  get failing(): boolean {
+    return this.#failing;
+  }
+
   /** Writes what is buffered and updates the header. */
   flush(): Promise<void> {
     this.#payOwedSilence();
-    const chunk = this.#pendingBytes ? Buffer.concat(this.#pending, this.#pendingBytes) : undefined;
-    this.#pending = [];
+    let chunk: Buffer | undefined;
+    if (this.#pendingBytes) {
+      chunk = this.#stage.subarray(0, this.#pendingBytes);
+      // The write owns the filled buffer until it is done; samples from now on go to another one.
+      const next = this.#spare && this.#spare.length >= Math.min(this.#stage.length, STAGE_BYTES * 4) ? this.#spare : Buffer.allocUnsafeSlow(Math.min(this.#stage.length, STAGE_BYTES * 4));
+      this.#spare = undefined;
+      this.#setStage(next);
+    }
+    const chunkAudio = this.#pendingAudio;
+    this.#pendingAudio = 0;
     this.#inflightBytes += this.#pendingBytes;
     this.#pendingBytes = 0;
+    const failuresBefore = this.#failures;
     this.#chain = this.#chain.then(async () => {
-      this.#file ??= open(this.path, 'w');
-      const fh = await this.#file;
-      if (chunk) {
-        await fh.write(chunk, 0, chunk.length, 44 + this.#written);
-        this.#written += chunk.length;
-        this.#inflightBytes -= chunk.length;
+      let lost = 0;
+      try {
+        if (chunk && this.#failures !== failuresBefore) {
+          // An earlier chunk failed after this one was taken: writing it now would put it in that one's place.
+          lost = chunk.length;
+          this.#owe(chunk.length, chunkAudio);
+        }
+        const fh = await this.#handle();
+        if (chunk && !lost) {
+          // A nearly full disk (or a file-size limit) takes part of a write without an error; writing
+          // the rest then reports the cause (ENOSPC, EFBIG). Partial bytes are overwritten later.
+          for (let off = 0; off < chunk.length; ) {
+            const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, 44 + this.#written + off);
+            if (bytesWritten <= 0) throw Object.assign(new Error('EIO: the disk took no bytes'), { code: 'EIO' });
+            off += bytesWritten;
+          }
+          this.#written += chunk.length;
+        }
+        if (this.#headerBytes !== this.#written && (this.#closing || performance.now() - this.#headerAt >= HEADER_INTERVAL_MS || this.#headerBytes < 0)) {
+          await fh.write(wavHeader(this.sampleRate, this.channels, this.#written), 0, 44, 0);
+          this.#headerBytes = this.#written;
+          this.#headerAt = performance.now();
+        }
+        this.#failing = false;
+      } catch (err) {
+        this.#failed(err as Error, lost ? 0 : (chunk?.length ?? 0), lost ? 0 : chunkAudio);
+      } finally {
+        if (chunk) {
+          this.#inflightBytes -= chunk.length;
+          this.#spare ??= Buffer.from(chunk.buffer, chunk.byteOffset, chunk.buffer.byteLength - chunk.byteOffset);
+        }
       }
-      await fh.write(wavHeader(this.sampleRate, this.channels, this.#written), 0, 44, 0);
     });
     return this.#chain;
   }
 
+  async #handle(): Promise<FileHandle> {
+    this.#file ??= open(this.path, this.#openMode);
+    try {
+      return await this.#file;
+    } catch (err) {
+      this.#file = undefined; // opened again by the next flush
+      throw err;
+    }
+  }
+
+  /**
+   * A failed write: its samples, and those queued after them, become silence owed before anything
+   * new, so the file keeps its duration and order once the disk takes writes again.
+   */
+  #failed(err: Error, chunkBytes: number, chunkAudio: number): void {
+    this.writeErrors++;
+    this.#failures++;
+    this.lastError = err;
+    this.#failing = true;
+    this.#owe(chunkBytes + this.#pendingBytes, chunkAudio + this.#pendingAudio);
+    this.#pendingBytes = 0;
+    this.#pendingAudio = 0;
+  }
+
+  /** `bytes` of the file become owed silence; `audio` samples of them were audio, now lost. */
+  #owe(bytes: number, audio: number): void {
+    this.#owedSilence += bytes / (2 * this.channels);
+    this.lostSamples += audio;
+    this.droppedSamples += audio;
+  }
+
+  /** Writes what is left; never rejects (a failing disk leaves the file as long as it could be written). */
   async close(): Promise<void> {
     if (this.#closed) return this.#chain;
+    this.#closing = true;
     await this.flush();
-    // Whatever silence is still owed is written now, in pieces if it is long.
-    while (this.#owedSilence > 0) await this.flush();
+    // Whatever silence is still owed is written now, in pieces if it is long, unless the disk fails.
+    while (this.#owedSilence > 0 && !this.#failing) await this.flush();
     this.#closed = true;
     await this.#chain;
-    if (this.#file) await (await this.#file).close();
+    if (this.#file) {
+      try {
+        await (await this.#file).close();
+      } catch {
+        // never opened: nothing to release
+      }
+    }
   }
 }
 

@@ -43,7 +43,32 @@ export function attachPipeline(
       }
     }
   }
+  // Failures a sink notices later (background writes) are reported every time, not only the first.
+  sinks.forEach((s, i) =>
+    s.setErrorReporter?.((err) => {
+      sinkErrors[i]++;
+      onSinkError?.(i, err);
+    }),
+  );
   const timeline = (e: TimelineEvent) => each((s) => s.onEvent?.(e));
+  /**
+   * The hot path (50 audio frames a second per stream): a plain loop over the sinks that take the
+   * frame, without a closure per frame.
+   */
+  function frameHandler<K extends 'onAudio' | 'onVideo' | 'onShare' | 'onTranscript' | 'onChat'>(method: K) {
+    type Frame = Parameters<NonNullable<StreamSink[K]>>[0];
+    const takers = sinks.flatMap((s, i) => (s[method] ? [i] : []));
+    return (f: Frame): void => {
+      for (let k = 0; k < takers.length; k++) {
+        const i = takers[k];
+        try {
+          (sinks[i] as unknown as Record<K, (f: Frame) => void>)[method](f);
+        } catch (err) {
+          guard(i, err);
+        }
+      }
+    };
+  }
   // Contact Center reuses event numbers 8 and up with other meanings: keep those as raw events.
   const isContactCenter = info.product === 'contact_center';
 
@@ -52,11 +77,11 @@ export function attachPipeline(
       each((s) => s.onJoined?.(e.mediaParams, e.reconnected));
       timeline({ type: 'joined', timestamp: Date.now(), data: { reconnected: e.reconnected } });
     },
-    audio: (f: Parameters<NonNullable<StreamSink['onAudio']>>[0]) => each((s) => s.onAudio?.(f)),
-    video: (f: Parameters<NonNullable<StreamSink['onVideo']>>[0]) => each((s) => s.onVideo?.(f)),
-    deskshare: (f: Parameters<NonNullable<StreamSink['onShare']>>[0]) => each((s) => s.onShare?.(f)),
-    transcript: (f: Parameters<NonNullable<StreamSink['onTranscript']>>[0]) => each((s) => s.onTranscript?.(f)),
-    chat: (f: Parameters<NonNullable<StreamSink['onChat']>>[0]) => each((s) => s.onChat?.(f)),
+    audio: frameHandler('onAudio'),
+    video: frameHandler('onVideo'),
+    deskshare: frameHandler('onShare'),
+    transcript: frameHandler('onTranscript'),
+    chat: frameHandler('onChat'),
     event: (e: { event_type: number; timestamp?: number; participants?: { user_id: number | string; user_name?: string }[]; user_id?: number | string; user_name?: string }) => {
       const type = isContactCenter && e.event_type >= 8 ? 'event' : (EVENT_NAMES[e.event_type] ?? 'event');
       const people = e.participants ?? (e.user_id !== undefined ? [{ user_id: e.user_id, user_name: e.user_name }] : [{ user_id: undefined, user_name: undefined }]);

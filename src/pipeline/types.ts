@@ -15,6 +15,11 @@ export interface StreamInfo {
   operatorId?: string;
   /** When the stream started (ms since epoch): the webhook's time, or the first join. */
   startedAt: number;
+  /**
+   * Another connection received this stream before (a cluster worker died and this one took over):
+   * sinks continue what it wrote — same recording, the outage recorded as a gap — instead of starting anew.
+   */
+  resume?: boolean;
 }
 
 /** Everything that is not media, as one timeline (written to events.jsonl, stored, sent live). */
@@ -53,6 +58,12 @@ export interface StreamSink {
   onEvent?(event: TimelineEvent): void;
   /** Flushes everything and releases resources. Called once, when the stream ends. */
   close(): Promise<void>;
+  /**
+   * Called once when the sink is attached, with a function to report failures that happen outside
+   * its handlers (a background disk or database write). The sink keeps running; reports go to the
+   * pipeline's `onSinkError` (the server logs them). Sinks should report once per outage, not per write.
+   */
+  setErrorReporter?(report: (err: unknown) => void): void;
 }
 
 export type { ActiveSpeakerEvent, AudioFrame, ChatMessage, ParticipantEvent, TranscriptFrame, VideoFrame };

@@ -142,14 +142,25 @@ export type ObjectOf<S extends Shape> = Simplify<
 export function object<S extends Shape>(shape: S, name = 'object'): Schema<ObjectOf<S>> {
   const keys = Object.keys(shape);
   const schemas = keys.map((k) => shape[k]);
+  // The fields' paths under the parent path seen last: an object checked at a fixed place (a media
+  // frame's `content`) builds no strings per frame. Array items (`a[3]`) are built each time.
+  let cachedFor: string | undefined;
+  let cachedPaths: string[] = [];
   return {
     expected: name,
     check(v, path) {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return issue(path, name, v);
       const o = v as Record<string, unknown>;
+      let paths = cachedPaths;
+      if (path !== cachedFor) {
+        paths = keys.map((key) => (path ? `${path}.${key}` : key));
+        if (!path.endsWith(']')) {
+          cachedFor = path;
+          cachedPaths = paths;
+        }
+      }
       for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        const found = schemas[i].check(o[key], path ? `${path}.${key}` : key);
+        const found = schemas[i].check(o[keys[i]], paths[i]);
         if (found) return found;
       }
       return undefined;

@@ -9,9 +9,10 @@
  * H.264 camera and share become fragmented MP4 (video/active.mp4 or video/<user_id>.mp4 for a
  * subscribed participant, share/share.mp4); JPG/PNG frames are written under frames/.
  */
-import { mkdirSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { RecordingError } from '../errors.js';
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
 import { GapFiller, type Gap } from '../media/gap-filler.js';
 import { WavWriter, parseWav } from '../media/wav.js';
@@ -22,10 +23,82 @@ import { VideoTrack } from './video-track.js';
 import { Codec } from '../protocol/index.js';
 import { safeName } from './paths.js';
 
+/** Default audio write period: a killed process loses at most this much audio. */
 const FLUSH_MS = 500;
 const MANIFEST_MS = 5000;
+/**
+ * A periodic manifest whose only news would be durations and frame counts is written this often
+ * instead (the WAV files, transcript and events files carry those anyway); anything else new
+ * (a participant, a gap, a file, a write error) still goes out within MANIFEST_MS.
+ */
+const MANIFEST_QUIET_MS = 20_000;
 /** Bytes of text lines held while the disk is slow; beyond this, lines are dropped and counted. */
 const MAX_TEXT_BUFFER = 8 << 20;
+
+/** What an earlier connection recorded of this stream (read when {@link StreamInfo.resume} is set). */
+interface Previous {
+  startMs: number;
+  rate: number;
+  channels: number;
+  multi: boolean;
+  tracks: { key: string; userId: number | string; userName: string; bytes: number; gaps: Gap[] }[];
+  participants: { user_id: number | string; user_name: string; first_seen: number; last_seen: number }[];
+  counts: Partial<Record<keyof RecorderStats['frames'] | 'decode_errors' | 'dropped', number>>;
+  segments: CaptionSegment[];
+  resumedAt: string[];
+}
+
+/** Reads the recording an earlier connection left in `dir`; undefined when there is none. */
+function readPrevious(dir: string): Previous | undefined {
+  let m: Record<string, any>;
+  try {
+    m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const startMs = Date.parse(m.started_at);
+  if (!Number.isFinite(startMs)) return undefined;
+  const rate = Number(m.audio?.sample_rate) || 16000;
+  const channels = Number(m.audio?.channels) || 1;
+  const multi = m.audio?.multi_stream === true;
+  const names = new Map<string, string>(((m.participants ?? []) as Previous['participants']).map((p) => [String(p.user_id), p.user_name]));
+  const userOf = new Map<string, number | string | null>(((m.files ?? []) as { path: string; user_id: number | string | null }[]).map((f) => [f.path, f.user_id]));
+  const tracks: Previous['tracks'] = [];
+  for (const file of readdirSafe(join(dir, 'audio'))) {
+    if (!file.endsWith('.wav')) continue;
+    const userId = userOf.get(`audio/${file}`) ?? null;
+    if (multi && userId === null) continue; // mixed.wav of a multi-stream recording is remade at close
+    const key = userId === null ? 'mixed' : String(userId);
+    const bytes = Math.max(0, statSync(join(dir, 'audio', file)).size - 44);
+    const gaps = ((m.gaps ?? []) as (Gap & { track: string })[]).filter((g) => g.track === key).map(({ atMs, durationMs }) => ({ atMs, durationMs }));
+    tracks.push({ key, userId: userId ?? 0, userName: names.get(key) ?? '', bytes, gaps });
+  }
+  const segments: CaptionSegment[] = [];
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'transcript.jsonl'), 'utf8');
+  } catch {
+    // no transcript yet
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const t = JSON.parse(line);
+      segments.push({ text: t.text, userName: t.user_name, timestamp: t.timestamp, startTime: t.start_time, endTime: t.end_time });
+    } catch {
+      // a line torn by the crash: the rest still counts
+    }
+  }
+  return { startMs, rate, channels, multi, tracks, participants: m.participants ?? [], counts: m.counts ?? {}, segments, resumedAt: m.resumed_at ?? [] };
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 interface Track {
   writer: WavWriter;
@@ -38,11 +111,15 @@ export interface RecorderStats {
   frames: { audio: number; video: number; share: number; transcript: number; chat: number };
   decodeErrors: number;
   dropped: number;
+  /** Failed disk writes (disk full, file too large, I/O errors); the recording carries on. */
+  writeErrors: number;
+  /** The last one, e.g. `ENOSPC: no space left on device (audio/mixed.wav)`. */
+  lastWriteError?: string;
 }
 
 export class Recorder implements StreamSink {
   readonly dir: string;
-  readonly stats: RecorderStats = { frames: { audio: 0, video: 0, share: 0, transcript: 0, chat: 0 }, decodeErrors: 0, dropped: 0 };
+  readonly stats: RecorderStats = { frames: { audio: 0, video: 0, share: 0, transcript: 0, chat: 0 }, decodeErrors: 0, dropped: 0, writeErrors: 0 };
   #info: StreamInfo;
   #ready: Promise<void>;
   #decoder?: AudioDecoder;
@@ -65,15 +142,75 @@ export class Recorder implements StreamSink {
   #individualVideo = false;
   #videoTracks = new Map<string, VideoTrack>();
   #frameWrites = new Set<Promise<void>>();
+  #resumedAt: string[] = [];
+  #textChain: Promise<void> = Promise.resolve();
+  #textSoon = false;
+  /** Bytes known to be in each text file, to cut a torn append back to whole lines. */
+  #textSizes = new Map<string, number>();
+  /** Append handles of the text files, open for the recording's life: opening per line cost more than writing it. */
+  #textHandles = new Map<string, Promise<FileHandle>>();
+  #textClosed = false;
+  /** The directory is known to exist (the periodic manifest skips its mkdir). */
+  #dirKnown = false;
+  /** {@link Recorder.#manifestNews} and the time of the last manifest write. */
+  #manifestNewsWritten = '';
+  #manifestAt = 0;
+  readonly #manifestQuietMs: number;
+  #report?: (err: unknown) => void;
+  /** A write failed since the last report (one report per outage, not per write). */
+  #failing = false;
+  #writeErrorsAtFlush = 0;
+  #wavErrors = 0;
+  #dirFailed = false;
 
-  constructor(options: { dataDir: string; info: StreamInfo }) {
+  /**
+   * `flushMs`: audio write period (default 500 ms); shorter loses less in a crash, costs more writes.
+   * `manifestMs` / `manifestQuietMs`: manifest period (5 s) and, when only durations and counts
+   * changed, the longer one (20 s).
+   */
+  constructor(options: { dataDir: string; info: StreamInfo; flushMs?: number; manifestMs?: number; manifestQuietMs?: number }) {
+    this.#manifestQuietMs = options.manifestQuietMs ?? MANIFEST_QUIET_MS;
     this.#info = options.info;
     this.dir = join(options.dataDir, 'recordings', safeName(options.info.rtmsStreamId));
-    this.#ready = mkdir(join(this.dir, 'audio'), { recursive: true }).then(() => this.#writeManifest());
-    this.#timer = setInterval(() => void this.#flush(), FLUSH_MS);
-    this.#manifestTimer = setInterval(() => void this.#writeManifest(), MANIFEST_MS);
+    if (options.info.resume) this.#resume();
+    this.#ready = mkdir(join(this.dir, 'audio'), { recursive: true }).then(
+      () => this.#writeManifest(),
+      (err) => this.#writeFailed(err, 'recording directory'),
+    );
+    this.#timer = setInterval(() => void this.#flush(), options.flushMs ?? FLUSH_MS);
+    this.#manifestTimer = setInterval(() => this.#periodicManifest(), options.manifestMs ?? MANIFEST_MS);
     this.#timer.unref();
     this.#manifestTimer.unref();
+  }
+
+  /** Continues what an earlier connection recorded: same files, the time in between becomes a gap. */
+  #resume(): void {
+    const prev = readPrevious(this.dir);
+    if (!prev) return;
+    this.#startMs = prev.startMs;
+    this.#rate = prev.rate;
+    this.#channels = prev.channels;
+    this.#multi = prev.multi;
+    this.#segments = prev.segments;
+    this.#resumedAt = [...prev.resumedAt, new Date().toISOString()];
+    for (const p of prev.participants) this.#participants.set(String(p.user_id), { ...p });
+    for (const k of Object.keys(this.stats.frames) as (keyof RecorderStats['frames'])[]) this.stats.frames[k] = prev.counts[k] ?? 0;
+    this.stats.decodeErrors = prev.counts.decode_errors ?? 0;
+    this.stats.dropped = prev.counts.dropped ?? 0;
+    for (const t of prev.tracks) {
+      const path = join(this.dir, 'audio', `${t.key === 'mixed' ? 'mixed' : safeName(t.key)}.wav`);
+      const writer = new WavWriter(path, prev.rate, prev.channels, undefined, t.bytes);
+      const filler = new GapFiller(prev.startMs, prev.rate);
+      filler.position = writer.samples;
+      filler.gaps.push(...t.gaps);
+      this.#tracks.set(t.key, { writer, filler, userId: t.userId, userName: t.userName });
+      this.#lastMs = Math.max(this.#lastMs, prev.startMs + (writer.samples * 1000) / prev.rate);
+    }
+  }
+
+  /** Failed writes are reported here (once per outage, and a summary at close). See {@link StreamSink.setErrorReporter}. */
+  setErrorReporter(report: (err: unknown) => void): void {
+    this.#report = report;
   }
 
   onJoined(params: MediaParams): void {
@@ -101,7 +238,11 @@ export class Recorder implements StreamSink {
       this.stats.decodeErrors++;
       return;
     }
-    this.#startMs ??= f.timestamp;
+    if (this.#startMs === undefined) {
+      this.#startMs = f.timestamp;
+      // The start is what a later takeover aligns its audio to: on disk before the audio is.
+      void this.#writeManifest();
+    }
     const key = this.#multi && f.userId !== 0 ? String(f.userId) : 'mixed';
     let track = this.#tracks.get(key);
     if (!track) {
@@ -138,7 +279,11 @@ export class Recorder implements StreamSink {
     const name = kind === 'deskshare' ? 'share/share' : this.#individualVideo ? `video/${safeName(String(f.userId))}` : 'video/active';
     let track = this.#videoTracks.get(name);
     if (!track) {
-      track = new VideoTrack((n) => join(this.dir, `${name}${n ? `-${n + 1}` : ''}.mp4`));
+      const path = (n: number) => join(this.dir, `${name}${n ? `-${n + 1}` : ''}.mp4`);
+      // After a takeover the earlier connection's segments stay; new ones get the next numbers.
+      let first = 0;
+      if (this.#resumedAt.length) while (existsSync(path(first))) first++;
+      track = new VideoTrack((n) => path(n + first));
       this.#videoTracks.set(name, track);
       try {
         mkdirSync(join(this.dir, name.split('/')[0]), { recursive: true });
@@ -182,13 +327,34 @@ export class Recorder implements StreamSink {
       for (const t of this.#tracks.values()) t.writer.silence(t.filler.padTo(this.#lastMs));
       await this.#flush();
       await Promise.all([...this.#tracks.values()].map((t) => t.writer.close()));
+      this.#noteWavErrors();
+      // Text lines a failing disk would not take are lost now; counted.
+      for (const lines of this.#text.values()) this.stats.dropped += lines.length;
+      this.#text.clear();
+      // Lines after this (a late event) are appended by opening the file each time.
+      this.#textClosed = true;
+      await this.#textChain;
+      await Promise.all([...this.#textHandles.values()].map((h) => h.then((fh) => fh.close()).catch(() => {})));
+      this.#textHandles.clear();
       await Promise.all([...this.#videoTracks.values()].map((v) => v.close()));
       await Promise.all(this.#frameWrites);
-      if (this.#multi && this.#tracks.size > 0 && !this.#tracks.has('mixed')) await this.#mixDown();
+      if (this.#multi && this.#tracks.size > 0 && !this.#tracks.has('mixed')) await this.#mixDown().catch((err) => this.#writeFailed(err, 'audio/mixed.wav'));
       await this.#ready;
-      await writeFile(join(this.dir, 'transcript.vtt'), toVtt(this.#segments, this.#startMs ?? this.#info.startedAt));
-      await writeFile(join(this.dir, 'transcript.srt'), toSrt(this.#segments, this.#startMs ?? this.#info.startedAt));
+      const t0 = this.#startMs ?? this.#info.startedAt;
+      await writeFile(join(this.dir, 'transcript.vtt'), toVtt(this.#segments, t0)).catch((err) => this.#writeFailed(err, 'transcript.vtt'));
+      await writeFile(join(this.dir, 'transcript.srt'), toSrt(this.#segments, t0)).catch((err) => this.#writeFailed(err, 'transcript.srt'));
       await this.#writeManifest(true);
+      if (this.stats.writeErrors > 0) {
+        const lostMs = Math.round(([...this.#tracks.values()].reduce((n, t) => Math.max(n, t.writer.lostSamples), 0) * 1000) / this.#rate);
+        this.#report?.(
+          new RecordingError(
+            'RECORDING_WRITE_FAILED',
+            `recording of stream ${this.#info.rtmsStreamId} finished after ${this.stats.writeErrors} failed disk write(s), last: ${this.stats.lastWriteError}; ` +
+              `${lostMs} ms of audio are silence, ${this.stats.dropped} text line(s) lost; see ${join(this.dir, 'manifest.json')}`,
+            { rtmsStreamId: this.#info.rtmsStreamId, writeErrors: this.stats.writeErrors, lostAudioMs: lostMs, droppedLines: this.stats.dropped },
+          ),
+        );
+      }
     })();
     return this.#closing;
   }
@@ -212,20 +378,107 @@ export class Recorder implements StreamSink {
     let list = this.#text.get(file);
     if (!list) this.#text.set(file, (list = []));
     list.push(text);
+    // Text lines are few and precious (a killed process must not take the last ones with it):
+    // written on the next turn, not at the next audio flush.
+    if (!this.#textSoon) {
+      this.#textSoon = true;
+      setImmediate(() => {
+        this.#textSoon = false;
+        void this.#flushText();
+      });
+    }
+  }
+
+  /** Appends the buffered text lines; serialized so lines keep their order across writes. */
+  #flushText(): Promise<void> {
+    const text = this.#text;
+    if (!text.size) return this.#textChain;
+    this.#text = new Map();
+    this.#textChain = this.#textChain
+      .then(() => this.#ready)
+      .then(() => Promise.all([...text].map(([file, lines]) => this.#append(file, lines))))
+      .then(() => {});
+    return this.#textChain;
+  }
+
+  /**
+   * Appends lines to a text file. When the disk refuses them, a torn append is cut back to whole
+   * lines and the lines are kept (before newer ones) for the next flush: nothing is lost while the
+   * outage lasts less than MAX_TEXT_BUFFER of text.
+   */
+  async #append(file: string, lines: string[]): Promise<void> {
+    const path = join(this.dir, file);
+    const chunk = lines.join('');
+    let size = this.#textSizes.get(file);
+    try {
+      size ??= await stat(path).then(
+        (st) => st.size,
+        () => 0,
+      );
+      if (this.#textClosed) await appendFile(path, chunk);
+      else {
+        let handle = this.#textHandles.get(file);
+        if (!handle) this.#textHandles.set(file, (handle = open(path, 'a')));
+        await (await handle).appendFile(chunk);
+      }
+      this.#textSizes.set(file, size + Buffer.byteLength(chunk));
+      this.#textBytes -= chunk.length;
+    } catch (err) {
+      this.#writeFailed(err, file);
+      // Opened again by the next append (the file may have been removed, the disk remounted).
+      const handle = this.#textHandles.get(file);
+      this.#textHandles.delete(file);
+      await handle?.then((fh) => fh.close()).catch(() => {});
+      if (size !== undefined) await truncate(path, size).catch(() => {});
+      this.#text.set(file, lines.concat(this.#text.get(file) ?? []));
+    }
   }
 
   async #flush(): Promise<void> {
     await this.#ready;
-    const text = this.#text;
-    this.#text = new Map();
-    await Promise.all([
-      ...[...this.#tracks.values()].map((t) => t.writer.flush()),
-      ...[...text].map(async ([file, lines]) => {
-        const chunk = lines.join('');
-        await appendFile(join(this.dir, file), chunk);
-        this.#textBytes -= chunk.length;
-      }),
-    ]);
+    if (this.#dirFailed) {
+      await mkdir(join(this.dir, 'audio'), { recursive: true }).then(
+        () => (this.#dirFailed = false),
+        () => {},
+      );
+    }
+    await Promise.all([...[...this.#tracks.values()].map((t) => t.writer.flush()), this.#flushText()]);
+    this.#noteWavErrors();
+    // A whole flush without a failure ends the outage: the next failure is reported again.
+    if (this.stats.writeErrors === this.#writeErrorsAtFlush && ![...this.#tracks.values()].some((t) => t.writer.failing)) this.#failing = false;
+    this.#writeErrorsAtFlush = this.stats.writeErrors;
+  }
+
+  /** Takes the WAV writers' new failures into the recorder's count (they never reject). */
+  #noteWavErrors(): void {
+    let total = 0;
+    let last: Track | undefined;
+    for (const t of this.#tracks.values()) {
+      total += t.writer.writeErrors;
+      if (t.writer.failing || (t.writer.writeErrors && !last)) last = t;
+    }
+    const fresh = total - this.#wavErrors;
+    if (fresh <= 0 || !last) return;
+    this.#wavErrors = total;
+    this.#writeFailed(last.writer.lastError, `audio/${basename(last.writer.path)}`, fresh);
+  }
+
+  /** Counts a failed write and reports the first of an outage. The recording carries on. */
+  #writeFailed(err: unknown, what: string, n = 1): void {
+    const e = err as { code?: string; message?: string } | undefined;
+    this.stats.writeErrors += n;
+    this.stats.lastWriteError = `${e?.message ?? String(err)} (${what})`;
+    if (what === 'recording directory') this.#dirFailed = true;
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#report?.(
+      new RecordingError(
+        'RECORDING_WRITE_FAILED',
+        `recording of stream ${this.#info.rtmsStreamId}: cannot write ${what} (${e?.code ?? e?.message ?? err}); the stream goes on, audio meanwhile becomes silence and the recording resumes when the disk takes writes again`,
+        { rtmsStreamId: this.#info.rtmsStreamId, file: what, code: e?.code },
+        { cause: err },
+      ),
+    );
   }
 
   async #mixDown(): Promise<void> {
@@ -240,14 +493,40 @@ export class Recorder implements StreamSink {
     await mixed.close();
   }
 
+  /** What a reader of the manifest cares about beyond durations and counts; unchanged means the periodic write can wait. */
+  #manifestNews(): string {
+    let gaps = 0;
+    for (const t of this.#tracks.values()) gaps += t.filler.gaps.length;
+    let segments = 0;
+    for (const v of this.#videoTracks.values()) segments += v.segments.length;
+    return `${this.#startMs}|${this.#participants.size}|${this.#tracks.size}|${gaps}|${segments}|${this.stats.writeErrors}|${this.stats.dropped}|${this.stats.decodeErrors}`;
+  }
+
+  #periodicManifest(): void {
+    const news = this.#manifestNews();
+    if (news === this.#manifestNewsWritten && Date.now() - this.#manifestAt < this.#manifestQuietMs) return;
+    void this.#writeManifest();
+  }
+
   /** Manifest writes are serialized so a periodic write never lands after the final one. */
   #writeManifest(final = false): Promise<void> {
-    this.#manifestChain = this.#manifestChain.then(() => this.#writeManifestNow(final)).catch(() => {});
+    this.#manifestChain = this.#manifestChain
+      .then(() => this.#writeManifestNow(final))
+      .catch((err) => {
+        this.#dirKnown = false;
+        this.#manifestNewsWritten = ''; // the next period tries again
+        this.#writeFailed(err, 'manifest.json');
+      });
     return this.#manifestChain;
   }
 
   async #writeManifestNow(final: boolean): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    this.#manifestNewsWritten = this.#manifestNews();
+    this.#manifestAt = Date.now();
+    if (!this.#dirKnown) {
+      await mkdir(this.dir, { recursive: true });
+      this.#dirKnown = true;
+    }
     const files = [...this.#tracks.entries()].map(([key, t]) => ({ path: `audio/${key === 'mixed' ? 'mixed' : safeName(key)}.wav`, kind: 'audio', user_id: key === 'mixed' ? null : t.userId, duration_ms: Math.round(t.writer.durationMs) }));
     if (this.#multi && final && !this.#tracks.has('mixed') && files.length) files.unshift({ path: 'audio/mixed.wav', kind: 'audio', user_id: null, duration_ms: Math.max(...files.map((f) => f.duration_ms)) });
     for (const v of this.#videoTracks.values()) {
@@ -263,12 +542,22 @@ export class Recorder implements StreamSink {
       started_at: new Date(this.#startMs ?? this.#info.startedAt).toISOString(),
       stopped_at: final && this.#stoppedAt ? new Date(this.#stoppedAt).toISOString() : null,
       complete: final,
+      ...(this.#resumedAt.length ? { resumed_at: this.#resumedAt } : {}),
       audio: { sample_rate: this.#rate, channels: this.#channels, multi_stream: this.#multi },
       participants: [...this.#participants.values()],
       files,
       gaps,
-      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0), video_dropped_slow_disk: [...this.#videoTracks.values()].reduce((n, v) => n + v.dropped, 0) },
+      ...(this.stats.writeErrors ? { last_write_error: this.stats.lastWriteError } : {}),
+      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, write_errors: this.stats.writeErrors, audio_samples_lost_write_errors: [...this.#tracks.values()].reduce((n, t) => n + t.writer.lostSamples, 0), audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0), video_dropped_slow_disk: [...this.#videoTracks.values()].reduce((n, v) => n + v.dropped, 0) },
     };
-    await writeFile(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    // Written aside and renamed, so a crash never leaves a torn manifest for the next reader.
+    const tmp = join(this.dir, 'manifest.json.tmp');
+    try {
+      await writeFile(tmp, JSON.stringify(manifest, null, 2));
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {}); // a torn copy would only take space
+      throw err;
+    }
+    await rename(tmp, join(this.dir, 'manifest.json'));
   }
 }

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StreamRegistry } from '../sessions/registry.js';
-import type { WebhookHandler } from '../webhook/handler.js';
+import type { StreamEvent, WebhookHandler } from '../webhook/handler.js';
 
 export interface AppOptions {
   webhookPath: string;
@@ -17,6 +17,12 @@ export interface AppOptions {
   logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   /** Answers every request that is not the webhook, /healthz or /readyz (API, live feed, dashboard, /metrics). */
   web: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Cluster gateway: hands each verified event to the cluster queue instead of the registry. It is
+   * awaited before Zoom gets its 200 (so an acknowledged webhook is never lost); when it fails the
+   * answer is 503 and Zoom retries.
+   */
+  enqueue?: (event: StreamEvent) => Promise<unknown>;
   /** Observes each webhook answer time (ms), for metrics and benchmarks. */
   onWebhookAnswered?: (ms: number, status: number) => void;
 }
@@ -35,6 +41,11 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 const fail = (res: ServerResponse, status: number, code: string, message: string) => json(res, status, { error: { code, message } });
 
+/**
+ * Reads the body up to `limit` bytes. Beyond it, reading stops buffering and resolves 'too-large'
+ * at once; the socket is left alone so that the 413 can still be written (the caller closes the
+ * connection after it, and node:http discards whatever the client is still sending).
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -45,13 +56,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        req.destroy();
+        req.off('data', onData);
+        chunks.length = 0;
+        req.resume();
         resolve('too-large');
       } else chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -68,8 +82,25 @@ export function createApp(opts: AppOptions): App {
       if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', `POST your webhooks to ${opts.webhookPath}`);
       const started = performance.now();
       const body = await readBody(req, limit);
-      if (body === 'too-large') return fail(res, 413, 'WEBHOOK_TOO_LARGE', `body larger than ${limit} bytes`);
+      if (body === 'too-large') {
+        // Answer at once and close the connection rather than read the rest of an oversized body.
+        res.setHeader('connection', 'close');
+        return fail(res, 413, 'WEBHOOK_TOO_LARGE', `body larger than ${limit} bytes`);
+      }
       const outcome = opts.webhook(body, req.headers);
+      if (outcome.event && opts.enqueue) {
+        try {
+          await opts.enqueue(outcome.event);
+        } catch (err) {
+          opts.logger?.warn({ err: (err as Error).message, streamId: outcome.event.rtmsStreamId }, 'webhook not queued; answered 503 so Zoom retries');
+          fail(res, 503, 'QUEUE_UNAVAILABLE', 'the cluster queue is unavailable; retry later');
+          opts.onWebhookAnswered?.(performance.now() - started, 503);
+          return;
+        }
+        json(res, outcome.status, outcome.body);
+        opts.onWebhookAnswered?.(performance.now() - started, outcome.status);
+        return;
+      }
       json(res, outcome.status, outcome.body);
       opts.onWebhookAnswered?.(performance.now() - started, outcome.status);
       if (outcome.status >= 400) opts.logger?.warn({ status: outcome.status, error: outcome.body.error }, 'webhook rejected');
@@ -92,15 +123,16 @@ export function createApp(opts: AppOptions): App {
     return opts.web(req, res);
   }
 
-  const server = createServer((req, res) => {
+  // Slow clients (slow-loris): headers must be complete within 10 s and the whole request within
+  // 15 s. node:http enforces both only when it sweeps its connections, every 30 s by default, which
+  // let a socket trickling header bytes live 30-40 s; sweep every second instead.
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1000 }, (req, res) => {
     route(req, res).catch((err: Error) => {
       opts.logger?.warn({ err: err.message, url: req.url }, 'request failed');
       if (!res.headersSent) fail(res, 500, 'INTERNAL', 'the server could not answer; see its log');
       else res.end();
     });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
 
   return {
     server,

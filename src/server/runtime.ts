@@ -2,11 +2,14 @@
  * Wires a running server: store → registry (client + sinks per stream) → webhook handler → HTTP app.
  * Shared by `serve` and `demo` so both run exactly the same pipeline.
  */
-import type { RtmsClientOptions } from '../client/types.js';
+import type { ClosedEvent, RtmsClientOptions } from '../client/types.js';
 import type { StreamInfo, StreamSink } from '../pipeline/types.js';
 import { StreamRegistry, type RegistryLogger } from '../sessions/registry.js';
 import type { Store } from '../store/types.js';
-import { StoreSink } from '../store/sink.js';
+import { StoreSink, type StoreSinkOptions } from '../store/sink.js';
+import type { StreamEvent } from '../webhook/handler.js';
+import type { LiveStreams } from './api.js';
+import type { StreamSource } from '../metrics/metrics.js';
 import { Recorder } from '../recorder/recorder.js';
 import { createWebhookHandler } from '../webhook/handler.js';
 import { createApp, type App } from './app.js';
@@ -30,6 +33,17 @@ export interface RuntimeOptions {
   /** More sinks per stream, after the store's (live feed, metrics, benchmarks...). */
   extraSinks?: (info: StreamInfo) => StreamSink[];
   logger?: RegistryLogger;
+  /** Options of each stream's StoreSink (a cluster worker flushes transcript and chat at once). */
+  storeSink?: Omit<StoreSinkOptions, 'logger'>;
+  /** Audio write period of each stream's recorder (default 500 ms). */
+  recorderFlushMs?: number;
+  /** Told when a stream's client closes for good (a cluster worker updates the cluster). */
+  onStreamClosed?: (info: StreamInfo, closed: ClosedEvent) => void;
+  /**
+   * Cluster gateway mode: verified webhooks go to `enqueue` (JetStream) instead of a local client,
+   * and the API, dashboard and metrics show the cluster's streams from `streams`.
+   */
+  gateway?: { enqueue(event: StreamEvent): Promise<unknown>; streams: LiveStreams & StreamSource };
 }
 
 export interface Runtime {
@@ -50,25 +64,27 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   const registry: StreamRegistry = new StreamRegistry({
     client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
     sinks: (info) => [
-      new StoreSink(o.store, info, { logger: o.logger }),
-      ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info })] : []),
+      new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger }),
+      ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs })] : []),
       new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
       new MetricsSink(metrics),
       ...(o.extraSinks?.(info) ?? []),
     ],
     logger: o.logger,
+    onClosed: o.onStreamClosed,
   });
-  const metrics = new OpenRtmsMetrics({ bus, streams: registry });
+  const metrics = new OpenRtmsMetrics({ bus, streams: o.gateway?.streams ?? registry });
   let web: WebApp | undefined;
   const app = createApp({
     webhookPath: o.webhookPath,
-    webhook: createWebhookHandler({ secretToken: o.secretToken }),
+    webhook: createWebhookHandler({ secretToken: o.secretToken, ...(o.gateway ? { ledger: false } : {}) }),
     registry,
+    enqueue: o.gateway?.enqueue,
     logger: o.logger,
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken });
   let stopping: Promise<void> | undefined;
   return {
     app,

@@ -13,6 +13,7 @@ import type { LiveBus } from '../live/bus.js';
 import type { ThumbnailStore } from '../live/thumbnails.js';
 import type { OpenRtmsMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/plugin.js';
+import { StoreError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { apiRoutes, type LiveStreams } from './api.js';
 
@@ -47,6 +48,11 @@ export function createWebApp(o: WebAppOptions): WebApp {
     routerOptions: { maxParamLength: 500 },
   });
   app.setErrorHandler((err: { statusCode?: number; validation?: unknown; code?: string; message: string }, _req, reply) => {
+    // The database is down or unreachable: say so (503, retry later) rather than a bare 500.
+    if (err instanceof StoreError && err.code === 'STORE_UNAVAILABLE') {
+      void reply.code(503).header('retry-after', '5').send({ error: { code: err.code, message: 'the database is unavailable; retry in a few seconds' } });
+      return;
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     const code = err.validation ? 'BAD_REQUEST' : status === 500 ? 'INTERNAL' : (err.code ?? 'BAD_REQUEST');
     void reply.code(status).send({ error: { code, message: status === 500 ? 'the server could not answer; see its log' : err.message } });

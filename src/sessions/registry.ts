@@ -20,6 +20,18 @@ export interface RegistryOptions {
   /** Creates the sinks of a new stream (recorder, store, live...). */
   sinks: (info: StreamInfo) => StreamSink[];
   logger?: RegistryLogger;
+  /** Told when a stream's client closes for good (Zoom ended it, kicked, gave up, or we closed it). */
+  onClosed?: (info: StreamInfo, closed: ClosedEvent) => void;
+  /** How long a closed stream stays listed before it is forgotten. Default 10 min. */
+  keepClosedMs?: number;
+}
+
+/** Options of {@link StreamRegistry.start} beyond the webhook event. */
+export interface StartOptions {
+  /** When the stream started, if known from earlier (cluster failover). Default now. */
+  startedAt?: number;
+  /** Continue an existing recording of this stream (see {@link StreamInfo.resume}). */
+  resume?: boolean;
 }
 
 export interface StreamEntry {
@@ -59,8 +71,8 @@ export class StreamRegistry {
   /** Acts on a verified, de-duplicated webhook event. */
   handle(event: StreamEvent): void {
     if (this.#state !== 'running') throw new InvalidStateError(`registry is ${this.#state}; no new streams`);
-    if (event.lifecycle === 'started') this.#start(event);
-    else if (event.lifecycle === 'stopped') void this.#stop(event.rtmsStreamId, 'stop webhook');
+    if (event.lifecycle === 'started') this.start(event);
+    else if (event.lifecycle === 'stopped') void this.stop(event.rtmsStreamId, 'stop webhook');
     else this.opts.logger?.info({ streamId: event.rtmsStreamId }, 'stream interrupted; the client reconnects by itself');
   }
 
@@ -104,18 +116,22 @@ export class StreamRegistry {
     return this.#shutdown;
   }
 
-  #start(event: StreamEvent): void {
+  /** Joins a stream and attaches its sinks; a stream already held is left alone (one client per stream). */
+  start(event: StreamEvent, options: StartOptions = {}): void {
+    if (this.#state !== 'running') throw new InvalidStateError(`registry is ${this.#state}; no new streams`);
     if (this.#streams.has(event.rtmsStreamId)) return; // exactly one client per stream
     const info: StreamInfo = {
       rtmsStreamId: event.rtmsStreamId,
       product: event.product,
       meetingUuid: event.meetingUuid,
       operatorId: event.payload.operator_id,
-      startedAt: Date.now(),
+      startedAt: options.startedAt ?? Date.now(),
+      ...(options.resume ? { resume: true } : {}),
     };
     const client = new RtmsClient(this.opts.client);
     const pipeline = attachPipeline(client, info, this.opts.sinks(info), (i, err) =>
-      this.opts.logger?.warn({ streamId: info.rtmsStreamId, sink: i, err: (err as Error)?.message }, 'sink failed; other sinks continue'),
+      // Sinks report their own failures too (a full disk is a RecordingError): say which, neutrally.
+      this.opts.logger?.warn({ streamId: info.rtmsStreamId, sink: i, code: (err as { code?: string })?.code, err: (err as Error)?.message }, 'sink reported an error; the stream and the other sinks continue'),
     );
     const entry: StreamEntry = { info, client, pipeline, participants: new Map() };
     client.on('participant', (p) => {
@@ -129,6 +145,10 @@ export class StreamRegistry {
       entry.closed = e;
       this.opts.logger?.info({ streamId: info.rtmsStreamId, reason: e.reason, code: e.error?.code }, 'stream closed');
       void pipeline.close();
+      this.opts.onClosed?.(info, e);
+      setTimeout(() => {
+        if (this.#streams.get(info.rtmsStreamId) === entry) this.#streams.delete(info.rtmsStreamId);
+      }, this.opts.keepClosedMs ?? 600_000).unref();
     });
     client.on('reconnecting', (r) => this.opts.logger?.warn({ streamId: info.rtmsStreamId, attempt: r.attempt, code: r.error.code }, 'reconnecting'));
     this.opts.logger?.info({ streamId: info.rtmsStreamId, product: info.product }, 'joining stream');
@@ -137,7 +157,20 @@ export class StreamRegistry {
     });
   }
 
-  async #stop(rtmsStreamId: string, why: string): Promise<void> {
+  /**
+   * Lets go of a stream without ending it for Zoom (no STREAM_CLOSE_REQ): sockets closed, sinks
+   * flushed, entry forgotten, so another process can take it over (cluster handover).
+   */
+  async release(rtmsStreamId: string): Promise<void> {
+    const entry = this.#streams.get(rtmsStreamId);
+    if (!entry) return;
+    this.#streams.delete(rtmsStreamId);
+    await entry.client.close();
+    await entry.pipeline.close();
+  }
+
+  /** Ends a stream Zoom has stopped (stop webhook): closes the client and flushes the sinks. */
+  async stop(rtmsStreamId: string, why: string): Promise<void> {
     const entry = this.#streams.get(rtmsStreamId);
     if (!entry || entry.closed) return;
     this.opts.logger?.info({ streamId: rtmsStreamId, why }, 'stopping stream');

@@ -189,4 +189,11 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'idempotent batches',
+    // The last StoreSink batch applied per stream: a batch retried after its commit's answer was lost
+    // (connection reset between COMMIT and the reply) is recognised and not applied twice.
+    up: ['ALTER TABLE streams ADD COLUMN last_batch_id TEXT'],
+  },
 ];

@@ -34,10 +34,17 @@ export interface PostgresStoreOptions {
   connectionString: string;
   /** Schema holding the tables (created by migrate()). Default: the server's search_path. */
   schema?: string;
-  /** Pool size. Default 5. */
+  /** Pool size. Default 10: hundreds of streams flush through it. */
   maxConnections?: number;
-  /** Connection attempt timeout. Default 5000 ms. */
+  /** How long a query waits for a pooled connection (includes connecting). Default 15000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * A query without an answer for this long fails, and its connection is discarded. Without it a
+   * connection that died silently (no reset: a lost NAT or load-balancer state, a partition) hangs its
+   * query, and every write queued behind it, for as long as TCP takes to give up (~15 min).
+   * Migrations are exempt (they may wait on another process's lock). Default 30 000 ms; 0 disables.
+   */
+  queryTimeoutMs?: number;
   /** Migrations to apply (tests). Default: the shipped list. */
   migrations?: Migration[];
 }
@@ -71,6 +78,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly location: string;
   #pool: pg.Pool | undefined;
+  /** Connection settings shared by the pool and the migration client. */
+  readonly #config: pg.ClientConfig;
   readonly #schema: string | undefined;
   readonly #migrations: Migration[];
 
@@ -78,12 +87,14 @@ export class PostgresStore implements Store {
     this.location = redactUrl(options.connectionString);
     this.#schema = options.schema;
     this.#migrations = options.migrations ?? POSTGRES_MIGRATIONS;
-    this.#pool = new pg.Pool({
+    this.#config = {
       connectionString: options.connectionString,
-      max: options.maxConnections ?? 5,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
+      keepAlive: true,
       ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
-    });
+    };
+    const queryTimeout = options.queryTimeoutMs ?? 30_000;
+    this.#pool = new pg.Pool({ ...this.#config, max: options.maxConnections ?? 10, ...(queryTimeout > 0 ? { query_timeout: queryTimeout } : {}) });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.#pool.on('error', () => {});
   }
@@ -108,18 +119,27 @@ export class PostgresStore implements Store {
     } catch (err) {
       throw wrap(err, `${what} (connect)`);
     }
+    // A checked-out client has no 'error' listener of the pool's: a connection reset that arrives
+    // between two queries of the transaction would be an uncaught exception (a crashed server).
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken ??= err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
       return result;
     } catch (err) {
       // A failed rollback means the connection is unusable: destroy it instead of pooling it.
       try {
+        if (broken) throw broken;
         await client.query('ROLLBACK');
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       } catch (rollbackErr) {
+        client.off('error', onError);
         client.release(rollbackErr as Error);
       }
       throw wrap(err, what);
@@ -127,10 +147,15 @@ export class PostgresStore implements Store {
   }
 
   async migrate(): Promise<number> {
-    let client: pg.PoolClient;
+    void this.#db; // STORE_CLOSED after close()
+    // A client of its own, without the pool's query timeout: the advisory lock may be held for a while
+    // by another process migrating, and a migration may take long on a big table.
+    const client = new pg.Client(this.#config);
+    client.on('error', () => {});
     try {
-      client = await this.#db.connect();
+      await client.connect();
     } catch (err) {
+      await client.end().catch(() => {});
       throw wrap(err, 'connect');
     }
     let applied = 0;
@@ -160,7 +185,7 @@ export class PostgresStore implements Store {
       throw err instanceof StoreError ? err : wrap(err, 'migrate');
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-      client.release();
+      await client.end().catch(() => {});
     }
     return applied;
   }
@@ -267,6 +292,11 @@ export class PostgresStore implements Store {
     return this.#tx('write', async (c) => {
       const id = batch.stream.rtmsStreamId;
       await this.#ensureStream(c, batch.stream);
+      if (batch.batchId) {
+        // Also locks the stream row, so one stream's batches apply one at a time.
+        const fresh = await c.query('UPDATE streams SET last_batch_id = $2 WHERE rtms_stream_id = $1 AND last_batch_id IS DISTINCT FROM $2', [id, batch.batchId]);
+        if (fresh.rowCount === 0) return; // applied already: its commit went through, only the answer was lost
+      }
       if (batch.transcript?.length) {
         const rows = batch.transcript.map((t) => ({
           user_id: String(t.userId),

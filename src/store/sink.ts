@@ -4,11 +4,16 @@
  *
  * Frame handlers only append to in-memory queues (no I/O, no awaiting). A timer flushes every
  * `flushIntervalMs`, or as soon as `maxBatch` items wait, writing everything queued in one
- * transaction (`store.write`). While the store fails, items stay queued (at most `maxQueue`) and
- * flushes are retried with backoff; items that do not fit are dropped and counted, and the logger
- * hears about it once per outage. `close()` flushes what is left (waiting at most
- * `closeTimeoutMs` for a failing store) and never rejects.
+ * transaction (`store.write`). When only counters changed (frame and byte counts, a participant's
+ * last-seen time: what media alone changes) the flush waits for `countersIntervalMs`, so a stream
+ * of audio costs the database a transaction every 2 s rather than four a second. While the store
+ * fails, items stay queued (at most `maxQueue`) and flushes are retried with backoff; items that do
+ * not fit are dropped and counted, and the logger hears about it once per outage. `close()` flushes
+ * what is left (waiting at most `closeTimeoutMs` for a failing store) and never rejects. If the store is still failing then, the
+ * items stay queued and are retried in the background for up to `abandonAfterMs`, so a stream that
+ * ends during a database outage loses nothing when the database comes back in time.
  */
+import { randomUUID } from 'node:crypto';
 import type { MediaParams } from '../protocol/index.js';
 import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import type { NewChatMessage, NewTranscriptSegment, ParticipantSeen, Store, StreamState, StreamStop, WriteBatch } from './types.js';
@@ -21,14 +26,25 @@ export interface StoreSinkLogger {
 export interface StoreSinkOptions {
   /** Flush period. Default 250 ms. */
   flushIntervalMs?: number;
+  /**
+   * Longest time counters alone (frame/byte counts, participants' last-seen) wait to be written when
+   * nothing else is queued. Default 2000 ms; never shorter than `flushIntervalMs`.
+   */
+  countersIntervalMs?: number;
   /** Queued items (transcript + chat + events) that trigger a flush right away. Default 500. */
   maxBatch?: number;
   /** Most items held in memory, including those being written; more are dropped. Default 10 000. */
   maxQueue?: number;
   /** Longest wait between retries while the store fails. Default 5000 ms. */
   retryMaxDelayMs?: number;
-  /** How long close() keeps retrying a failing store before dropping what is left. Default 5000 ms. */
+  /** How long close() waits for a failing store before it resolves. Default 5000 ms. */
   closeTimeoutMs?: number;
+  /**
+   * How long after close() a still-failing store keeps being retried in the background before what is
+   * left is dropped (bounded in memory by `maxQueue`). Default 10 minutes; at most `closeTimeoutMs`
+   * disables background retries.
+   */
+  abandonAfterMs?: number;
   /** Mark the stream stopped on close() if no `closed` event did. Default true. */
   markStoppedOnClose?: boolean;
   logger?: StoreSinkLogger;
@@ -70,17 +86,26 @@ export class StoreSink implements StreamSink {
   readonly #store: Store;
   readonly #stream: WriteBatch['stream'];
   readonly #flushIntervalMs: number;
+  readonly #countersIntervalMs: number;
   readonly #maxBatch: number;
   readonly #maxQueue: number;
   readonly #retryMaxDelayMs: number;
   readonly #closeTimeoutMs: number;
+  readonly #abandonAfterMs: number;
   readonly #markStoppedOnClose: boolean;
   readonly #logger?: StoreSinkLogger;
 
   #transcript: NewTranscriptSegment[] = [];
   #chat: NewChatMessage[] = [];
   #events: TimelineEvent[] = [];
+  /** Items of the batch being written, or of the batch whose write failed (kept as it was: see #unacked). */
   #inflightItems = 0;
+  /**
+   * A batch whose write failed. It is retried as it is, with the same batchId, before anything newer:
+   * if its commit did happen (the connection broke before the answer), the store recognises it and
+   * nothing is written twice.
+   */
+  #unacked: WriteBatch | undefined;
   readonly #seen = new Map<number | string, Seen>();
   #delta: Record<DeltaKey, number> = StoreSink.#zeroDelta();
   #state: StreamState | undefined = 'active';
@@ -90,15 +115,21 @@ export class StoreSink implements StreamSink {
   #timer: NodeJS.Timeout | undefined;
   #immediate = false;
   #flushing: Promise<boolean> | undefined;
+  #followUp = false;
   #failures = 0;
   #retryAt = 0;
   #closing: Promise<void> | undefined;
   #closed = false;
 
   #written = 0;
+  #lastFlushAt = 0;
   #flushes = 0;
   #failedFlushes = 0;
   #lastError: string | undefined;
+  #lastErrorCode: string | undefined;
+  #background: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #holdOpen = false;
   #dropsThisOutage = 0;
   readonly #dropped = { transcript: 0, chat: 0, events: 0 };
   readonly #frames = { audio: 0, video: 0, share: 0, transcript: 0, chat: 0 };
@@ -107,10 +138,12 @@ export class StoreSink implements StreamSink {
     this.#store = store;
     this.#stream = { rtmsStreamId: info.rtmsStreamId, meetingUuid: info.meetingUuid, product: info.product, operatorId: info.operatorId, startedAt: info.startedAt };
     this.#flushIntervalMs = Math.max(1, options.flushIntervalMs ?? 250);
+    this.#countersIntervalMs = Math.max(this.#flushIntervalMs, options.countersIntervalMs ?? 2000);
     this.#maxBatch = Math.max(1, options.maxBatch ?? 500);
     this.#maxQueue = Math.max(1, options.maxQueue ?? 10_000);
     this.#retryMaxDelayMs = Math.max(this.#flushIntervalMs, options.retryMaxDelayMs ?? 5000);
     this.#closeTimeoutMs = Math.max(0, options.closeTimeoutMs ?? 5000);
+    this.#abandonAfterMs = Math.max(0, options.abandonAfterMs ?? 10 * 60_000);
     this.#markStoppedOnClose = options.markStoppedOnClose ?? true;
     this.#logger = options.logger;
     this.#timer = setInterval(() => this.#tick(), this.#flushIntervalMs);
@@ -234,6 +267,18 @@ export class StoreSink implements StreamSink {
     return this.#flush();
   }
 
+  /**
+   * Resolves when close() is done and nothing is retried in the background any more (everything
+   * written, or dropped after `abandonAfterMs`).
+   */
+  async drained(): Promise<void> {
+    await this.close();
+    // Someone waits for the background retries: they may keep the process alive now.
+    this.#holdOpen = true;
+    this.#retryTimer?.ref();
+    await this.#background;
+  }
+
   // ---- internals ----------------------------------------------------------------------------
 
   #queuedItems(): number {
@@ -289,17 +334,27 @@ export class StoreSink implements StreamSink {
     setImmediate(() => {
       this.#immediate = false;
       if (!this.#flushing) void this.#flush();
+      else if (!this.#followUp) {
+        // Right after the write in flight, not at the next tick: a killed process loses less.
+        this.#followUp = true;
+        const next = () => {
+          this.#followUp = false;
+          if (!this.#flushing && this.#failures === 0) void this.#flush();
+        };
+        void this.#flushing.then(next, next);
+      }
     });
   }
 
   #tick(): void {
     if (this.#flushing) return;
-    if (this.#failures > 0 && Date.now() < this.#retryAt) return;
-    if (this.#hasWork()) void this.#flush();
+    const now = Date.now();
+    if (this.#failures > 0 && now < this.#retryAt) return;
+    if (this.#queuedItems() > 0 || this.#state !== undefined || (now - this.#lastFlushAt >= this.#countersIntervalMs && this.#hasWork())) void this.#flush();
   }
 
   #hasWork(): boolean {
-    if (this.#queuedItems() > 0 || this.#state !== undefined) return true;
+    if (this.#unacked || this.#queuedItems() > 0 || this.#state !== undefined) return true;
     for (const k of DELTA_KEYS) if (this.#delta[k] !== 0) return true;
     for (const s of this.#seen.values()) if (s.dirty) return true;
     return false;
@@ -315,6 +370,11 @@ export class StoreSink implements StreamSink {
 
   async #flushOnce(): Promise<boolean> {
     if (!this.#hasWork()) return true;
+    this.#lastFlushAt = Date.now();
+    if (this.#unacked) {
+      if (!(await this.#write(this.#unacked))) return false;
+      if (!this.#hasWork()) return true;
+    }
     const transcript = this.#transcript;
     const chat = this.#chat;
     const events = this.#events;
@@ -322,11 +382,9 @@ export class StoreSink implements StreamSink {
     const state = this.#state;
     const stop = this.#stop;
     const participants: ParticipantSeen[] = [];
-    const dirty: Seen[] = [];
     for (const s of this.#seen.values()) {
       if (!s.dirty) continue;
       s.dirty = false;
-      dirty.push(s);
       participants.push({ userId: s.userId, userName: s.userName, firstSeen: s.firstSeen, lastSeen: s.lastSeen });
     }
     this.#transcript = [];
@@ -334,13 +392,13 @@ export class StoreSink implements StreamSink {
     this.#events = [];
     this.#delta = StoreSink.#zeroDelta();
     this.#state = undefined;
-    const items = transcript.length + chat.length + events.length;
-    this.#inflightItems = items;
+    this.#inflightItems = transcript.length + chat.length + events.length;
 
     const statsDelta: Record<string, number> = {};
     for (const k of DELTA_KEYS) if (delta[k] !== 0) statsDelta[k] = delta[k];
     const batch: WriteBatch = {
       stream: this.#stream,
+      batchId: randomUUID(),
       ...(transcript.length ? { transcript } : {}),
       ...(chat.length ? { chat } : {}),
       ...(events.length ? { events } : {}),
@@ -349,26 +407,27 @@ export class StoreSink implements StreamSink {
       ...(state !== undefined ? { state } : {}),
       ...(state === 'stopped' && stop ? { stop } : {}),
     };
+    return this.#write(batch);
+  }
+
+  /** Writes one batch; when that fails it is kept, unchanged, as #unacked (nothing is lost yet). */
+  async #write(batch: WriteBatch): Promise<boolean> {
+    const items = (batch.transcript?.length ?? 0) + (batch.chat?.length ?? 0) + (batch.events?.length ?? 0);
     try {
       await this.#store.write(batch);
     } catch (err) {
-      // Put everything back in front of what arrived meanwhile; nothing is lost yet.
-      this.#inflightItems = 0;
-      this.#transcript = transcript.concat(this.#transcript);
-      this.#chat = chat.concat(this.#chat);
-      this.#events = events.concat(this.#events);
-      for (const k of DELTA_KEYS) this.#delta[k] += delta[k];
-      for (const s of dirty) s.dirty = true;
-      if (this.#state === undefined) this.#state = state;
+      this.#unacked = batch;
       this.#failedFlushes++;
       this.#lastError = (err as Error)?.message ?? String(err);
+      this.#lastErrorCode = (err as { code?: string })?.code;
       if (this.#failures++ === 0) {
-        this.#logger?.warn({ rtmsStreamId: this.#stream.rtmsStreamId, queued: this.#queuedItems(), err: this.#lastError }, 'store sink: write failed, keeping items queued and retrying');
+        this.#logger?.warn({ rtmsStreamId: this.#stream.rtmsStreamId, queued: this.#queuedItems() + items, err: this.#lastError }, 'store sink: write failed, keeping items queued and retrying');
       }
       const delay = Math.min(this.#retryMaxDelayMs, this.#flushIntervalMs * 2 ** Math.min(this.#failures, 16));
       this.#retryAt = Date.now() + delay;
       return false;
     }
+    this.#unacked = undefined;
     this.#inflightItems = 0;
     this.#flushes++;
     this.#written += items;
@@ -389,14 +448,47 @@ export class StoreSink implements StreamSink {
     this.#timer = undefined;
     if (this.#markStoppedOnClose) this.#setStopped({ stoppedAt: Date.now(), closeReason: 'closed' });
     this.#closed = true;
-    const deadline = Date.now() + this.#closeTimeoutMs;
-    for (;;) {
-      if (await this.#flush()) break;
-      const now = Date.now();
-      if (now >= deadline) break;
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(this.#retryAt - now, deadline - now))));
+    const closedAt = Date.now();
+    if (await this.#retryUntil(closedAt + this.#closeTimeoutMs, false)) return;
+    if (this.#abandonAfterMs > this.#closeTimeoutMs && this.#lastErrorCode !== 'STORE_CLOSED') {
+      // The stream is over but the store is still failing: keep what is queued and retry in the
+      // background instead of dropping it; close() does not wait for that.
+      this.#logger?.warn(
+        { rtmsStreamId: this.#stream.rtmsStreamId, queued: this.#queuedItems(), retryForMs: this.#abandonAfterMs, lastError: this.#lastError },
+        'store sink: stream closed while the store fails; items kept and retried in the background',
+      );
+      this.#background = this.#retryUntil(closedAt + this.#abandonAfterMs, true).then((ok) => {
+        if (!ok) this.#dropLeft();
+      });
+      return;
     }
-    const left = { transcript: this.#transcript.length, chat: this.#chat.length, events: this.#events.length };
+    this.#dropLeft();
+  }
+
+  /** Flushes until it succeeds, the store is closed, or `deadline`; true when everything was written. */
+  async #retryUntil(deadline: number, background: boolean): Promise<boolean> {
+    for (;;) {
+      if (await this.#flush()) return true;
+      if (this.#lastErrorCode === 'STORE_CLOSED') return false;
+      const now = Date.now();
+      if (now >= deadline) return false;
+      await new Promise((r) => {
+        this.#retryTimer = setTimeout(r, Math.max(1, Math.min(this.#retryAt - now, deadline - now)));
+        // A background retry does not keep the process alive by itself (unless drained() is awaited).
+        if (background && !this.#holdOpen) this.#retryTimer.unref();
+      });
+    }
+  }
+
+  #dropLeft(): void {
+    const u = this.#unacked;
+    this.#unacked = undefined;
+    this.#inflightItems = 0;
+    const left = {
+      transcript: this.#transcript.length + (u?.transcript?.length ?? 0),
+      chat: this.#chat.length + (u?.chat?.length ?? 0),
+      events: this.#events.length + (u?.events?.length ?? 0),
+    };
     if (left.transcript + left.chat + left.events > 0 || this.#failures > 0) {
       this.#dropped.transcript += left.transcript;
       this.#dropped.chat += left.chat;

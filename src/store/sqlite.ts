@@ -2,6 +2,11 @@
  * The embedded store: one SQLite file (WAL mode) through better-sqlite3, with an FTS5 index over
  * transcript segments and chat messages. better-sqlite3 is synchronous; the store keeps every
  * call short (batched writes, indexed reads) and exposes the same async API as PostgreSQL.
+ *
+ * `write()` is a group commit: the batches of every stream that arrive within `groupCommitMs` of the
+ * last commit go into one transaction (a commit writes the WAL, and one per stream per flush was the
+ * store's main cost with hundreds of streams). A batch that fails is retried alone, so one bad batch
+ * never fails the others.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -40,6 +45,14 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Migrations to apply (tests). Default: the shipped list. */
   migrations?: Migration[];
+  /** Shortest time between two commits of `write()` batches; batches meanwhile share one. Default 10 ms. */
+  groupCommitMs?: number;
+}
+
+interface QueuedWrite {
+  batch: WriteBatch;
+  resolve: () => void;
+  reject: (err: StoreError) => void;
 }
 
 type Row = Record<string, unknown>;
@@ -60,10 +73,15 @@ export class SqliteStore implements Store {
   #db: Database.Database | undefined;
   readonly #migrations: Migration[];
   readonly #stmts = new Map<string, Database.Statement>();
+  readonly #groupCommitMs: number;
+  #queue: QueuedWrite[] = [];
+  #commitScheduled = false;
+  #lastCommit = -Infinity;
 
   constructor(options: SqliteStoreOptions) {
     this.location = options.path;
     this.#migrations = options.migrations ?? SQLITE_MIGRATIONS;
+    this.#groupCommitMs = Math.max(0, options.groupCommitMs ?? 10);
     try {
       if (options.path !== ':memory:' && !options.readonly) mkdirSync(dirname(options.path), { recursive: true });
       const db = new Database(options.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
@@ -219,46 +237,83 @@ export class SqliteStore implements Store {
   }
 
   write(batch: WriteBatch): Promise<void> {
-    return this.#run('write', (db) =>
-      db
-        .transaction(() => {
-          const id = batch.stream.rtmsStreamId;
-          this.#ensureStream(batch.stream);
-          if (batch.transcript?.length) {
-            const st = this.#stmt(
-              `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            );
-            for (const t of batch.transcript) {
-              st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language));
-            }
-          }
-          if (batch.chat?.length) {
-            const st = this.#stmt('INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts) VALUES (?, ?, ?, ?, ?)');
-            for (const c of batch.chat) st.run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp);
-          }
-          if (batch.events?.length) {
-            const st = this.#stmt('INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data) VALUES (?, ?, ?, ?, ?, ?)');
-            for (const e of batch.events) {
-              st.run(id, e.type, e.timestamp, e.userId === undefined || e.userId === null ? null : String(e.userId), e.userName ?? null, e.data === undefined ? null : JSON.stringify(e.data));
-            }
-          }
-          if (batch.participants?.length) {
-            const st = this.#stmt(
-              `INSERT INTO participants (rtms_stream_id, user_id, user_name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (rtms_stream_id, user_id) DO UPDATE SET
-                 user_name = CASE WHEN excluded.user_name <> '' THEN excluded.user_name ELSE participants.user_name END,
-                 first_seen = MIN(participants.first_seen, excluded.first_seen),
-                 last_seen = MAX(participants.last_seen, excluded.last_seen)`,
-            );
-            for (const p of batch.participants) st.run(id, String(p.userId), cleanText(p.userName ?? ''), p.firstSeen, p.lastSeen ?? p.firstSeen);
-          }
-          if (batch.statsDelta) this.#addStats(id, batch.statsDelta);
-          if (batch.state === 'stopped') this.#markStopped(id, batch.stop ?? { stoppedAt: Date.now() });
-          else if (batch.state) this.#setState(id, batch.state);
-        })
-        .immediate(),
-    );
+    if (!this.#db) return Promise.reject(new StoreError('STORE_CLOSED', 'the store is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ batch, resolve, reject });
+      if (this.#commitScheduled) return;
+      this.#commitScheduled = true;
+      const wait = this.#lastCommit + this.#groupCommitMs - performance.now();
+      if (wait > 0) setTimeout(() => this.#commit(), wait);
+      else setImmediate(() => this.#commit());
+    });
+  }
+
+  /** Commits every queued batch in one transaction; if that fails, each batch alone. */
+  #commit(): void {
+    this.#commitScheduled = false;
+    const group = this.#queue;
+    this.#queue = [];
+    this.#lastCommit = performance.now();
+    if (!group.length) return;
+    const db = this.#db;
+    if (!db) {
+      for (const w of group) w.reject(new StoreError('STORE_CLOSED', 'the store is closed'));
+      return;
+    }
+    try {
+      db.transaction(() => {
+        for (const w of group) this.#writeBatch(w.batch);
+      }).immediate();
+      for (const w of group) w.resolve();
+      return;
+    } catch (err) {
+      if (group.length === 1) return group[0].reject(wrap(err, 'write'));
+    }
+    for (const w of group) {
+      try {
+        db.transaction(() => this.#writeBatch(w.batch)).immediate();
+        w.resolve();
+      } catch (err) {
+        w.reject(wrap(err, 'write'));
+      }
+    }
+  }
+
+  #writeBatch(batch: WriteBatch): void {
+    const id = batch.stream.rtmsStreamId;
+    this.#ensureStream(batch.stream);
+    if (batch.transcript?.length) {
+      const st = this.#stmt(
+        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const t of batch.transcript) {
+        st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language));
+      }
+    }
+    if (batch.chat?.length) {
+      const st = this.#stmt('INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts) VALUES (?, ?, ?, ?, ?)');
+      for (const c of batch.chat) st.run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp);
+    }
+    if (batch.events?.length) {
+      const st = this.#stmt('INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const e of batch.events) {
+        st.run(id, e.type, e.timestamp, e.userId === undefined || e.userId === null ? null : String(e.userId), e.userName ?? null, e.data === undefined ? null : JSON.stringify(e.data));
+      }
+    }
+    if (batch.participants?.length) {
+      const st = this.#stmt(
+        `INSERT INTO participants (rtms_stream_id, user_id, user_name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (rtms_stream_id, user_id) DO UPDATE SET
+           user_name = CASE WHEN excluded.user_name <> '' THEN excluded.user_name ELSE participants.user_name END,
+           first_seen = MIN(participants.first_seen, excluded.first_seen),
+           last_seen = MAX(participants.last_seen, excluded.last_seen)`,
+      );
+      for (const p of batch.participants) st.run(id, String(p.userId), cleanText(p.userName ?? ''), p.firstSeen, p.lastSeen ?? p.firstSeen);
+    }
+    if (batch.statsDelta) this.#addStats(id, batch.statsDelta);
+    if (batch.state === 'stopped') this.#markStopped(id, batch.stop ?? { stoppedAt: Date.now() });
+    else if (batch.state) this.#setState(id, batch.state);
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -388,6 +443,7 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
+    if (this.#queue.length) this.#commit(); // writes already accepted are committed, not dropped
     const db = this.#db;
     this.#db = undefined;
     this.#stmts.clear();

@@ -122,6 +122,13 @@ export interface RecordingFile {
 export interface WriteBatch {
   /** The stream the rows belong to; its meeting and stream rows are created if missing. */
   stream: StreamStart;
+  /**
+   * Makes the write idempotent: a batch written again with the same id (a retry after a connection
+   * broke between the commit and its answer) is not applied twice. A store remembers the last batch
+   * id per stream, so retry a failed batch unchanged and before any newer one (StoreSink does).
+   * SQLite commits in-process, so its answer is never lost; it ignores the id.
+   */
+  batchId?: string;
   transcript?: NewTranscriptSegment[];
   chat?: NewChatMessage[];
   events?: TimelineEvent[];

@@ -14,6 +14,8 @@ export interface StreamEvent {
   /** meeting_uuid, session_id or engagement_id. */
   meetingUuid: string;
   payload: RtmsWebhookPayload & { server_urls?: string };
+  /** The webhook's `event_ts` (ms), when it had one. */
+  eventTs?: number;
 }
 
 export interface WebhookOutcome {
@@ -29,13 +31,17 @@ export interface WebhookHandlerOptions {
   secretToken: string;
   /** Accepted clock skew of x-zm-request-timestamp, seconds. Default 300. */
   toleranceSeconds?: number;
-  ledger?: StreamLedger;
+  /**
+   * Suppresses duplicates and starts after stops. `false` passes every verified event on (a cluster
+   * gateway: JetStream and the streams bucket de-duplicate across all gateways instead).
+   */
+  ledger?: StreamLedger | false;
 }
 
 const error = (status: number, code: string, message: string): WebhookOutcome => ({ status, body: { error: { code, message } }, note: 'rejected' });
 
 export function createWebhookHandler(options: WebhookHandlerOptions) {
-  const ledger = options.ledger ?? new StreamLedger();
+  const ledger = options.ledger === false ? undefined : (options.ledger ?? new StreamLedger());
   return function handle(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): WebhookOutcome {
     const header = (name: string) => {
       const v = headers[name];
@@ -51,7 +57,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     }
     const issue = webhookBodySchema.check(body, '');
     if (issue) return error(400, 'WEBHOOK_BAD_BODY', `field "${issue.path}" expected ${issue.expected}, got ${issue.received}`);
-    const { event, payload } = body as { event: string; payload?: unknown };
+    const { event, payload, event_ts: eventTs } = body as { event: string; payload?: unknown; event_ts?: unknown };
     if (event === URL_VALIDATION_EVENT) {
       const p = urlValidationSchema.check(payload, 'payload');
       if (p) return error(400, 'WEBHOOK_BAD_BODY', `field "${p.path}" expected ${p.expected}`);
@@ -65,7 +71,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     const meetingUuid = payloadId(rtms);
     if (!meetingUuid) return error(400, 'WEBHOOK_BAD_BODY', 'payload has no meeting_uuid, session_id or engagement_id');
     if (kind.lifecycle === 'started' && !rtms.server_urls) return error(400, 'WEBHOOK_BAD_BODY', 'rtms_started payload has no server_urls');
-    const streamEvent: StreamEvent = { ...kind, event, rtmsStreamId: rtms.rtms_stream_id, meetingUuid, payload: rtms };
+    const streamEvent: StreamEvent = { ...kind, event, rtmsStreamId: rtms.rtms_stream_id, meetingUuid, payload: rtms, ...(typeof eventTs === 'number' ? { eventTs } : {}) };
+    if (!ledger) return { status: 200, body: { ok: true }, event: streamEvent };
     if (kind.lifecycle === 'started') {
       const fate = ledger.fate(rtms.rtms_stream_id);
       if (!ledger.start(rtms.rtms_stream_id)) return { status: 200, body: { ok: true }, note: fate === 'stopped' ? 'after-stop' : 'duplicate' };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { GapFiller } from '../../src/media/gap-filler.js';
-import { WavWriter, parseWav } from '../../src/media/wav.js';
+import { HEADER_INTERVAL_MS, WavWriter, parseWav } from '../../src/media/wav.js';
 import { Recorder, fromSafeName, safeName } from '../../src/recorder/index.js';
 import { attachPipeline } from '../../src/pipeline/index.js';
 import { compileScenario, demoScenario, mixedPcm } from '../../src/emulator/scenario.js';
@@ -57,19 +57,54 @@ describe('gap filler', () => {
   });
 });
 
+describe('Recorder manifest', () => {
+  it('is rewritten every period when there is news, and only every quiet period when durations and counts alone changed', async () => {
+    const dataDir = tmp();
+    const t0 = Date.now();
+    const r = new Recorder({ dataDir, info: { rtmsStreamId: 'quiet', product: 'meeting', meetingUuid: 'm', startedAt: t0 }, manifestMs: 100, manifestQuietMs: 1500 });
+    const manifest = () => JSON.parse(readFileSync(join(r.dir, 'manifest.json'), 'utf8'));
+    let ts = t0;
+    const audio = setInterval(() => r.onAudio({ userId: 0, userName: '', data: Buffer.alloc(640), timestamp: (ts += 20), receivedAt: Date.now() }), 20);
+    try {
+      await new Promise((res) => setTimeout(res, 400));
+      const first = manifest().counts.audio;
+      assert.ok(first > 0, 'written once audio started');
+      await new Promise((res) => setTimeout(res, 500));
+      assert.equal(manifest().counts.audio, first, 'counts alone wait for the quiet period');
+      r.onTranscript({ userId: 5, userName: 'Eve', text: 'hello', timestamp: ts, receivedAt: Date.now() });
+      await new Promise((res) => setTimeout(res, 300));
+      assert.deepEqual(manifest().participants.map((p: { user_name: string }) => p.user_name), ['Eve'], 'a new participant goes out within the period');
+      const second = manifest().counts.audio;
+      await new Promise((res) => setTimeout(res, 1700));
+      assert.ok(manifest().counts.audio > second, 'and counts after the quiet period');
+    } finally {
+      clearInterval(audio);
+      await r.close();
+    }
+    assert.equal(manifest().complete, true);
+  });
+});
+
 describe('WAV writer', () => {
-  it('writes a canonical header that is correct after every flush', async () => {
+  it('writes a canonical header at the first flush, rewrites it every HEADER_INTERVAL_MS (not every flush), exact at close', async () => {
     const path = join(tmp(), 'x.wav');
     const w = new WavWriter(path, 16000, 1);
     w.write(Int16Array.from([1, -2, 3]));
     await w.flush();
     assert.deepEqual(Array.from(parseWav(readFileSync(path)).samples), [1, -2, 3]);
+    w.write(Int16Array.from([7]));
+    await w.flush();
+    assert.equal(readFileSync(path).length, 44 + 8, 'the data is on disk');
+    assert.equal(readFileSync(path).readUInt32LE(40), 6, 'the header waits for the interval');
+    await new Promise((r) => setTimeout(r, HEADER_INTERVAL_MS));
+    await w.flush();
+    assert.equal(readFileSync(path).readUInt32LE(40), 8, 'then states every byte written');
     w.silence(2);
     w.write(Int16Array.from([4]));
     await w.close();
     const wav = parseWav(readFileSync(path));
-    assert.deepEqual([wav.sampleRate, wav.channels, Array.from(wav.samples)], [16000, 1, [1, -2, 3, 0, 0, 4]]);
-    assert.equal(readFileSync(path).readUInt32LE(4), 36 + 12);
+    assert.deepEqual([wav.sampleRate, wav.channels, Array.from(wav.samples)], [16000, 1, [1, -2, 3, 7, 0, 0, 4]]);
+    assert.equal(readFileSync(path).readUInt32LE(4), 36 + 14);
   });
 });
 

@@ -376,6 +376,31 @@ export function storeContract(name: string, makeFactory: () => Promise<StoreFact
         assert.equal((await store.getStream('sink-1'))?.closeReason, 'closed', 'close() marks the stream stopped');
       });
 
+      test('counters alone (media frames) are written every countersIntervalMs, items at the flush interval', async () => {
+        const f = flaky(store);
+        const sink = new StoreSink(f, info('sink-counters'), { flushIntervalMs: 20, countersIntervalMs: 400 });
+        try {
+          await until(() => f.writes.length === 1); // the stream row and its state at once
+          const t0 = Date.now();
+          const audio = (i: number) => sink.onAudio({ userId: 0, userName: '', data: Buffer.alloc(640), timestamp: T0 + i, receivedAt: T0 + i });
+          audio(1);
+          await new Promise((r) => setTimeout(r, 150));
+          audio(2);
+          assert.equal(f.writes.length, 1, 'frame counts wait for the counters interval');
+          sink.onTranscript(transcriptFrame(1));
+          await until(() => f.writes.length === 2);
+          assert.ok(Date.now() - t0 < 390, 'a transcript line goes out at the flush interval');
+          assert.equal(f.writes[1].statsDelta?.frames_audio, 2, 'with the counters so far');
+          audio(3);
+          await until(() => f.writes.length === 3);
+          assert.ok(Date.now() - t0 >= 390, 'counters alone waited');
+          assert.deepEqual(f.writes[2].statsDelta, { frames_audio: 1, bytes_audio: 640 });
+        } finally {
+          await sink.close();
+        }
+        assert.equal((await store.getStream('sink-counters'))?.stats.frames_audio, 3);
+      });
+
       test('while the store fails: bounded queue, drops counted, recovers without loss of what was kept', async () => {
         const f = flaky(store);
         const warnings: string[] = [];
@@ -413,19 +438,37 @@ export function storeContract(name: string, makeFactory: () => Promise<StoreFact
         assert.equal((await store.getStream('sink-1'))?.stats.store_dropped, 4, 'drops recorded in the stream stats');
       });
 
-      test('close() with a store that never recovers resolves in time and counts what was left', async () => {
+      test('close() with a store that never recovers resolves in time, retries in the background, then counts what was left', async () => {
         const f = flaky(store);
-        const sink = new StoreSink(f, info(), { flushIntervalMs: 10, retryMaxDelayMs: 20, closeTimeoutMs: 150 });
+        const sink = new StoreSink(f, info(), { flushIntervalMs: 10, retryMaxDelayMs: 20, closeTimeoutMs: 150, abandonAfterMs: 400 });
         f.failing = true;
         for (let i = 0; i < 3; i++) sink.onTranscript(transcriptFrame(i));
         sink.onEvent({ type: 'active_speaker', timestamp: T0, userId: 1, userName: 'A' });
         const t0 = Date.now();
         await sink.close();
         assert.ok(Date.now() - t0 < 2000);
+        assert.equal(sink.stats.dropped, 0, 'kept while retried in the background');
+        assert.equal(sink.stats.queued, 4);
+        await sink.drained();
+        assert.ok(Date.now() - t0 >= 400, 'retried until abandonAfterMs');
         assert.deepEqual(sink.stats.droppedByKind, { transcript: 3, chat: 0, events: 1 });
         assert.equal(sink.stats.queued, 0);
         sink.onTranscript(transcriptFrame(9));
         assert.equal(sink.stats.droppedByKind.transcript, 4, 'items after close are counted, not stored');
+      });
+
+      test('a stream closed while the store fails is written once the store is back', async () => {
+        const f = flaky(store);
+        const sink = new StoreSink(f, info('sink-late'), { flushIntervalMs: 10, retryMaxDelayMs: 50, closeTimeoutMs: 100 });
+        f.failing = true;
+        for (let i = 0; i < 3; i++) sink.onTranscript(transcriptFrame(i));
+        await sink.close();
+        assert.equal(sink.stats.queued, 3);
+        f.failing = false;
+        await sink.drained();
+        assert.equal(sink.stats.dropped, 0);
+        assert.equal((await store.transcript('sink-late')).length, 3);
+        assert.equal((await store.getStream('sink-late'))?.state, 'stopped');
       });
     });
   });

@@ -33,6 +33,30 @@ storeContract('SQLite', async () => ({
 }));
 
 describe('SQLite specifics', () => {
+  it('group commit: concurrent writes share a transaction, a bad batch fails alone, close() commits what was accepted', async () => {
+    const path = join(tmp(), 'openrtms.db');
+    const store = new SqliteStore({ path, groupCommitMs: 50 });
+    await store.migrate();
+    const stream = (i: number) => ({ rtmsStreamId: `g${i}`, meetingUuid: 'm-group', product: 'meeting' as const, startedAt: 1_000 + i });
+    const line = (text: unknown) => ({ userId: 1, userName: 'A', text: text as string, timestamp: 1_000 });
+    const started = performance.now();
+    await store.write({ stream: stream(0), transcript: [line('first')] });
+    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => store.write({ stream: stream(i + 1), transcript: [line(i === 7 ? { not: 'text' } : `line ${i + 1}`)] })));
+    assert.ok(performance.now() - started >= 45, 'the second commit waited for the group window');
+    assert.deepEqual(results.map((r) => r.status).filter((s) => s === 'rejected').length, 1, 'only the bad batch failed');
+    assert.equal(results[7].status, 'rejected');
+    assert.equal((await store.listStreams({ limit: 100 })).length, 40, 'every other stream written');
+    assert.deepEqual((await store.transcript('g2')).map((t) => t.text), ['line 2']);
+    void store.write({ stream: stream(99), transcript: [line('at close')] });
+    await store.close();
+    const again = new SqliteStore({ path });
+    try {
+      assert.deepEqual((await again.transcript('g99')).map((t) => t.text), ['at close']);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('openStore() without DATABASE_URL creates <data-dir>/openrtms.db in WAL mode', async () => {
     const dir = tmp();
     const store = await openStore({ dataDir: join(dir, 'nested'), databaseUrl: null });

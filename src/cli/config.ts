@@ -1,0 +1,58 @@
+/** Settings shared by `serve` and `worker`: required env vars, the logger, the cluster connection. */
+import { createLogger } from '../log.js';
+import { connectCluster, type Cluster } from '../cluster/index.js';
+import { OpenRtmsError } from '../errors.js';
+import { MEDIA_KINDS, type MediaKind } from '../protocol/index.js';
+import { UsageError } from './args.js';
+
+/** The first of `names` that is set; a one-line UsageError naming them otherwise. */
+export function requiredEnv(command: string, names: string[]): string {
+  for (const n of names) if (process.env[n]) return process.env[n]!;
+  throw new UsageError(`${command}: ${names[0]} is not set${names.length > 1 ? ` (${names.slice(1).join(' or ')} also accepted)` : ''}; put it in the environment or a .env file`);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** OPENRTMS_API_TOKEN; required (UsageError) when the API is bound to a non-loopback `host`. */
+export function apiTokenFor(command: string, host: string): string | undefined {
+  const token = process.env.OPENRTMS_API_TOKEN || undefined;
+  if (!LOOPBACK.has(host) && !token) throw new UsageError(`${command}: binding ${host} exposes the API; set OPENRTMS_API_TOKEN first`);
+  return token;
+}
+
+export interface CommandLogger {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+}
+
+/** The process logger (ZM_RTMS_LOG_*), or a UsageError naming the bad setting. */
+export function commandLogger(command: string): CommandLogger {
+  let log;
+  try {
+    log = createLogger();
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message}`);
+  }
+  return { info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m) };
+}
+
+/** Connects to NATS_URL for cluster mode; errors become one line naming the URL. */
+export async function clusterFromEnv(command: string, name: string): Promise<Cluster> {
+  const url = process.env.NATS_URL!;
+  try {
+    return await connectCluster({ url, prefix: process.env.OPENRTMS_CLUSTER || undefined, name });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(`${command}: OPENRTMS_CLUSTER: ${err.message}`);
+    if (err instanceof OpenRtmsError) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** OPENRTMS_MEDIA: the media kinds to receive (comma list); undefined = all of them. */
+export function mediaFromEnv(command: string): MediaKind[] | undefined {
+  const text = process.env.OPENRTMS_MEDIA;
+  if (!text) return undefined;
+  const kinds = text.split(',').map((k) => k.trim()) as MediaKind[];
+  for (const k of kinds) if (!MEDIA_KINDS.includes(k)) throw new UsageError(`${command}: OPENRTMS_MEDIA: expected a comma list of ${MEDIA_KINDS.join(', ')}, got "${k}"`);
+  return kinds;
+}

@@ -1,0 +1,43 @@
+/**
+ * Gateway side of the cluster: a verified webhook event is published to JetStream before Zoom gets
+ * its 200, with the webhook's identity as the message id, so Zoom's retries — to this gateway or to
+ * any other — are stored once.
+ */
+import { ClusterError } from '../errors.js';
+import type { StreamEvent } from '../webhook/handler.js';
+import type { Cluster } from './connection.js';
+
+/**
+ * The identity of a webhook: a stream starts once and stops once, so event + stream id name it;
+ * interruptions can repeat, so their `event_ts` is part of it.
+ */
+export function webhookIdentity(e: StreamEvent): string {
+  const base = `${e.event}:${e.rtmsStreamId}`;
+  return e.lifecycle === 'interrupted' ? `${base}:${e.eventTs ?? ''}` : base;
+}
+
+export interface PublishResult {
+  /** JetStream had this webhook already (a retry of Zoom's). */
+  duplicate: boolean;
+  seq: number;
+}
+
+export class WebhookQueue {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly timeoutMs = 2000,
+  ) {}
+
+  /** Stores the event in JetStream; rejects with a ClusterError when NATS cannot take it now. */
+  async publish(event: StreamEvent): Promise<PublishResult> {
+    try {
+      const ack = await this.cluster.js.publish(this.cluster.names.webhookSubject(event.lifecycle), JSON.stringify(event), {
+        msgID: webhookIdentity(event),
+        timeout: this.timeoutMs,
+      });
+      return { duplicate: ack.duplicate, seq: ack.seq };
+    } catch (err) {
+      throw new ClusterError('CLUSTER_UNAVAILABLE', `webhook not queued: ${(err as Error).message}`, { streamId: event.rtmsStreamId });
+    }
+  }
+}
