@@ -7,12 +7,13 @@ import { Emulator } from '../../src/emulator/index.js';
 import { demoScenario } from '../../src/emulator/scenario.js';
 import { createRuntime } from '../../src/server/runtime.js';
 import { openStore } from '../../src/store/open.js';
+import { lineSeenAt, recordTranscriptLines } from '../helpers/page-clock.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('dashboard in headless Chromium during an emulated meeting', { skip: existsSync(CHROMIUM) ? false : `Chromium not installed at ${CHROMIUM} (.ci/run installs it)` }, () => {
-  it('shows the transcript within a second, finds a spoken phrase, and serves a playable recording', async () => {
+  it('shows the transcript within a second, finds a spoken phrase, and serves a playable recording', async (t) => {
     const { chromium } = await import('playwright-core');
     const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-browser-'));
     const creds = { clientId: 'b', clientSecret: 'b-secret', secretToken: 'b-token' };
@@ -23,6 +24,7 @@ describe('dashboard in headless Chromium during an emulated meeting', { skip: ex
     const emu = new Emulator({ ...creds, webhookUrl: `${url}/webhook`, scenario: demoScenario(12) });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await recordTranscriptLines(page);
       await page.goto(`${url}/`);
       await emu.start();
       let sentAt = 0;
@@ -35,8 +37,11 @@ describe('dashboard in headless Chromium during an emulated meeting', { skip: ex
         else await new Promise((r) => setTimeout(r, 10));
       }
       await page.getByText(first).first().waitFor({ timeout: 5000 });
-      const delay = Date.now() - sentAt;
+      const seenAt = await lineSeenAt(page, first);
+      assert.ok(seenAt, 'the page saw the line being added');
+      const delay = seenAt - sentAt;
       assert.ok(delay < 1000, `transcript appeared ${delay} ms after it was sent`);
+      t.diagnostic(`first transcript line on the page ${delay} ms after the emulator sent it`);
       await new Promise((r) => setTimeout(r, 400)); // the store sink writes in 250 ms batches
       await page.fill('#q', '"quarterly roadmap"');
       await page.getByText('1 result(s)').waitFor({ timeout: 5000 });

@@ -15,13 +15,14 @@ import { DataOption } from '../../src/protocol/index.js';
 import { createRuntime } from '../../src/server/runtime.js';
 import { createWebApp } from '../../src/server/web.js';
 import { openStore } from '../../src/store/open.js';
+import { lineSeenAt, recordTranscriptLines } from '../helpers/page-clock.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN = 'dash-token';
 
 describe('live dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `Chromium not installed at ${CHROMIUM} (.ci/run installs it)` }, () => {
-  it('transcript within a second of publication, moving level meters, active speaker, thumbnails, search, playable recording', { timeout: 60_000 }, async () => {
+  it('transcript within a second of publication, moving level meters, active speaker, thumbnails, search, playable recording', { timeout: 60_000 }, async (t) => {
     const { chromium } = await import('playwright-core');
     const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-live-ui-'));
     const creds = { clientId: 'lv', clientSecret: 'lv-secret', secretToken: 'lv-token' };
@@ -48,6 +49,10 @@ describe('live dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ? f
     mkdirSync('test-artifacts', { recursive: true });
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await recordTranscriptLines(page);
+      const requests: string[] = [];
+      page.on('requestfailed', (r) => requests.push(`failed ${r.url()} ${r.failure()?.errorText}`));
+      page.on('pageerror', (e) => requests.push(`page error: ${e.message}`));
       await page.goto(`${url}/?token=${TOKEN}`); // the server keeps the token in a cookie and redirects to /
       assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
       await emu.start();
@@ -56,10 +61,12 @@ describe('live dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ? f
       // 1. The first transcript line is on the page within a second of its publication.
       const first = "Good morning everyone, let's start with the quarterly roadmap.";
       await page.locator('#transcript .line', { hasText: first }).waitFor({ timeout: 10_000 });
-      const seenAt = Date.now();
+      const seenAt = await lineSeenAt(page, first);
       const pubAt = published.get(first);
       assert.ok(pubAt, 'the line went through the bus');
+      assert.ok(seenAt, 'the page saw the line being added');
       assert.ok(seenAt - pubAt < 1000, `on the page ${seenAt - pubAt} ms after publication`);
+      t.diagnostic(`first transcript line on the page ${seenAt - pubAt} ms after its publication`);
 
       // 2. Level meters move, and someone is highlighted as the active speaker.
       const widths = async () => page.$$eval('#people li .meter > div', (bars) => bars.map((b) => (b as HTMLElement).style.width).join(','));
@@ -87,8 +94,14 @@ describe('live dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ? f
 
       // 5. After the meeting: the mixed recording downloads and plays in the page.
       await running;
-      await page.locator('#files a[href$="audio/mixed.wav"]').waitFor({ timeout: 10_000 });
-      const href = (await page.locator('#files a[href$="audio/mixed.wav"]').first().getAttribute('href'))!;
+      const mixedLink = page.locator('#files a[href$="audio/mixed.wav"]');
+      // The page refreshes its file list 1.5 s after the end and every 4 s; 20 s leaves room for a loaded CI machine.
+      await mixedLink.waitFor({ timeout: 20_000 }).catch(async (err: Error) => {
+        const files = await page.locator('#files').innerHTML().catch((e: Error) => e.message);
+        const onDisk = await page.evaluate(async () => (await fetch(`${location.origin}/api/streams`)).text()).catch((e: Error) => e.message);
+        throw new Error(`${err.message}\n#files: ${files}\n/api/streams: ${onDisk.slice(0, 400)}\n${requests.join('\n')}`);
+      });
+      const href = (await mixedLink.first().getAttribute('href'))!;
       const wav = await page.request.get(`${url}${href}`);
       assert.equal(wav.status(), 200);
       assert.equal(wav.headers()['content-type'], 'audio/wav');

@@ -9,7 +9,8 @@ const el = (tag, cls, text) => {
   return e;
 };
 const api = async (path) => {
-  const r = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  // A request the server never answers must not wedge the view: the periodic refreshes try again.
+  const r = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
   if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
   return r.json();
 };
