@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -150,6 +150,22 @@ describe('REST routes', () => {
     }
     const sneaky = await get(`/api/streams/..%2F..%2F/files/secret.txt`);
     assert.equal(sneaky.statusCode, 404);
+  });
+
+  it('a recording changing while it is listed is answered, never left hanging', { timeout: 5000 }, async () => {
+    const rec = join(dir, 'recordings', 'busy');
+    mkdirSync(join(rec, 'audio'), { recursive: true });
+    writeFileSync(join(rec, 'audio', 'mixed.wav'), wav);
+    writeFileSync(join(rec, 'manifest.json.tmp'), '{'); // the recorder's manifest, about to be renamed into place
+    symlinkSync(join(rec, 'renamed-away'), join(rec, 'manifest.json')); // an entry gone between readdir and stat
+    const listing = await get('/api/streams/busy/files');
+    assert.equal(listing.statusCode, 200);
+    assert.deepEqual(listing.json().files.map((f: { path: string }) => f.path), ['audio/mixed.wav']);
+    symlinkSync('loop', join(rec, 'loop')); // unreadable for another reason than being gone: an error, answered
+    const broken = await get('/api/streams/busy/files');
+    assert.equal(broken.statusCode, 500);
+    assert.equal(broken.json().error.code, 'FILES_UNAVAILABLE');
+    assert.match(broken.json().error.message, /ELOOP/);
   });
 
   it('thumbnails: the latest image with its content type', async () => {
