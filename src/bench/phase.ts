@@ -23,7 +23,15 @@ export interface Phase {
   frames_sent: number;
   frames_received: number;
   frames_lost: number;
+  /** Receiver CPU (all threads) per stream per second over the whole meeting: joins and ends included. */
   cpu_ms_per_stream_second: number;
+  /**
+   * The same in steady state: from {@link STEADY_AFTER_S} after the start (every stream joined, its
+   * files created) to a second before the end. What a long meeting costs per second; 0 if the
+   * phase was too short to have one.
+   */
+  steady_cpu_ms_per_stream_second: number;
+  /** Concurrent streams one core would carry at the steady-state cost (the whole-meeting cost if there is none). */
   streams_per_core: number;
   /**
    * Lag: frame arrival at the receiver minus the time the frame was due (its Zoom-side timestamp),
@@ -37,6 +45,9 @@ export interface Phase {
   cpu_cores: number;
   /** Of cpu_cores, the receiver's main (JavaScript) thread; the rest is file-system and GC threads. Linux only. */
   main_thread_cores?: number;
+  /** Receiver CPU in steady state, in cores, and of it the main thread's (Linux only). */
+  steady_cpu_cores: number;
+  steady_main_thread_cores?: number;
   /** Receiver RSS above its idle baseline at the end of the phase. */
   rss_mb: number;
   /** p99 event-loop delay of the receiver while streaming. */
@@ -78,6 +89,9 @@ export interface PhaseOptions {
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
+/** Seconds after a phase's start before its steady state: every stream has joined and created its files. */
+export const STEADY_AFTER_S = 3;
+
 export async function runPhase(o: PhaseOptions): Promise<Phase> {
   const bin = fileURLToPath(new URL('../../bin/openrtms.js', import.meta.url));
   const profile = o.cpuProfDir ? { OPENRTMS_BENCH_CPU_PROF: join(o.cpuProfDir, `receiver-${o.side}-${o.streams}-${Date.now()}.cpuprofile`) } : {};
@@ -88,14 +102,18 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let t0 = performance.now();
   // The child's lines: {"url"} once, {"progress"} every second while streaming, then the report.
-  const live: ReceiverProgress = { frames: 0, p99: 0 };
+  const live: ReceiverProgress = { frames: 0, p99: 0, cpu_ms: 0 };
+  // The receiver's CPU readings with the time they arrived, for the steady-state window.
+  const readings: { at: number; cpu_ms: number; main_cpu_ms?: number }[] = [];
   const waiting: ((line: string | undefined) => void)[] = [];
   const queued: string[] = [];
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
     if (line.startsWith('{"progress"')) {
       Object.assign(live, (JSON.parse(line) as { progress: ReceiverProgress }).progress);
+      readings.push({ at: (performance.now() - t0) / 1000, cpu_ms: live.cpu_ms, main_cpu_ms: live.main_cpu_ms });
       return;
     }
     const w = waiting.shift();
@@ -114,7 +132,7 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
   const senderCpu = process.cpuUsage();
   const senderLoop = monitorEventLoopDelay({ resolution: 10 });
   senderLoop.enable();
-  const t0 = performance.now();
+  t0 = performance.now();
   const tick = () => {
     let sent = 0;
     for (const s of emulator.streams) sent += s.sent.audio;
@@ -140,6 +158,8 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
   const kinds = ['audio', 'video', 'share', 'transcript', 'chat'] as const;
   const sent = kinds.reduce((n, k) => n + summary.sent[k], 0);
   const cpuPerStreamSecond = report.cpu_ms / (o.streams * o.durationS);
+  const steady = steadyState(readings, o.durationS);
+  const steadyPerStreamSecond = steady ? steady.cpuMsPerS / o.streams : 0;
   const rssMb = Math.max(0, report.rss_mb - report.baseline_rss_mb);
   return {
     streams: o.streams,
@@ -148,14 +168,33 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
     frames_received: report.frames,
     frames_lost: Math.max(0, sent - report.frames) + kinds.reduce((n, k) => n + summary.missed[k], 0),
     cpu_ms_per_stream_second: round(cpuPerStreamSecond),
-    streams_per_core: Math.round(1000 / Math.max(cpuPerStreamSecond, 1e-6)),
+    steady_cpu_ms_per_stream_second: round(steadyPerStreamSecond),
+    streams_per_core: Math.round(1000 / Math.max(steady ? steadyPerStreamSecond : cpuPerStreamSecond, 1e-6)),
     latency_ms: report.latency_ms,
     latency_all_ms: report.latency_all_ms,
     rss_mb_per_stream: round(rssMb / o.streams),
     cpu_cores: round(report.cpu_ms / Math.max(report.wall_ms, 1)),
     ...(report.main_thread_cpu_ms !== undefined ? { main_thread_cores: round(report.main_thread_cpu_ms / Math.max(report.wall_ms, 1)) } : {}),
+    steady_cpu_cores: round(steady ? steady.cpuMsPerS / 1000 : 0),
+    ...(steady?.mainMsPerS !== undefined ? { steady_main_thread_cores: round(steady.mainMsPerS / 1000) } : {}),
     rss_mb: round(rssMb, 1),
     event_loop_p99_ms: report.event_loop_p99_ms,
     sender: { cpu_cores: round((cpu.user + cpu.system) / 1000 / wallMs), event_loop_p99_ms: senderLoop.count ? round(senderLoop.percentile(99) / 1e6, 2) : 0 },
+  };
+}
+
+/**
+ * CPU ms per second (all threads and main thread) between the first reading at least
+ * {@link STEADY_AFTER_S} into the phase and the last one a second or more before its end.
+ */
+function steadyState(readings: { at: number; cpu_ms: number; main_cpu_ms?: number }[], durationS: number): { cpuMsPerS: number; mainMsPerS?: number } | undefined {
+  const inside = readings.filter((r) => r.at >= STEADY_AFTER_S && r.at <= durationS - 1);
+  if (inside.length < 2) return undefined;
+  const a = inside[0];
+  const b = inside[inside.length - 1];
+  const seconds = b.at - a.at;
+  return {
+    cpuMsPerS: (b.cpu_ms - a.cpu_ms) / seconds,
+    ...(a.main_cpu_ms !== undefined && b.main_cpu_ms !== undefined ? { mainMsPerS: (b.main_cpu_ms - a.main_cpu_ms) / seconds } : {}),
   };
 }

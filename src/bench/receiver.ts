@@ -43,6 +43,9 @@ export interface ReceiverReport {
 export interface ReceiverProgress {
   frames: number;
   p99: number;
+  /** CPU (all threads) and main-thread CPU since "start", in ms: the bench takes the steady state from these. */
+  cpu_ms: number;
+  main_cpu_ms?: number;
 }
 
 export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], creds: { clientId: string; clientSecret: string; secretToken: string }): Promise<void> {
@@ -123,7 +126,9 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
       wallStart = performance.now();
       loopDelay.enable();
       progress = setInterval(() => {
-        const p: ReceiverProgress = { frames: counters.frames, p99: latency.percentile(99) };
+        const used = process.cpuUsage(cpuStart);
+        const main = mainThreadCpuMs();
+        const p: ReceiverProgress = { frames: counters.frames, p99: latency.percentile(99), cpu_ms: (used.user + used.system) / 1000, ...(main !== undefined && mainStart !== undefined ? { main_cpu_ms: main - mainStart } : {}) };
         process.stdout.write(JSON.stringify({ progress: p }) + '\n');
       }, 1000);
       buffered = '';

@@ -60,7 +60,10 @@ interface Run {
   streams: number;
   floor: Phase;
   full: Phase;
+  /** Full ÷ floor CPU over the whole meeting (joins and ends included). */
   ratio_vs_floor: number;
+  /** Full ÷ floor CPU in steady state (0 when a phase was too short to have one). */
+  steady_ratio_vs_floor: number;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -101,7 +104,14 @@ export async function run(argv: string[]): Promise<number> {
     progress.done('floor', floor);
     const full = await phase('full');
     progress.done('full', full);
-    return { streams, floor, full, ratio_vs_floor: round(full.cpu_ms_per_stream_second / Math.max(floor.cpu_ms_per_stream_second, 1e-9), 2) };
+    const ratio = (a: number, b: number) => (a > 0 && b > 0 ? round(a / b, 2) : 0);
+    return {
+      streams,
+      floor,
+      full,
+      ratio_vs_floor: ratio(full.cpu_ms_per_stream_second, floor.cpu_ms_per_stream_second),
+      steady_ratio_vs_floor: ratio(full.steady_cpu_ms_per_stream_second, floor.steady_cpu_ms_per_stream_second),
+    };
   };
 
   const runs: Run[] = [];
@@ -122,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // The headline run: the largest count that passed (--max), else the last one measured.
   const head = search ? (runs.filter((r) => r.streams === search!.streams).at(-1) ?? [...runs].sort((a, b) => a.streams - b.streams)[0]) : runs[runs.length - 1];
-  const result: Record<string, unknown> = { ...head.full, media, floor: head.floor, ratio_vs_floor: head.ratio_vs_floor };
+  const result: Record<string, unknown> = { ...head.full, media, floor: head.floor, ratio_vs_floor: head.ratio_vs_floor, steady_ratio_vs_floor: head.steady_ratio_vs_floor };
   if (runs.length > 1 && !search) result.runs = runs;
   if (search) {
     const atMax = search.streams > 0 ? head.full : undefined;
@@ -170,12 +180,12 @@ function pinSender(): number {
 
 function printTable(runs: Run[], media: MediaKind[], durationS: number, search: SearchResult | undefined, result: Record<string, unknown>, plot?: string): void {
   const row = (name: string, p: Phase) =>
-    `${String(p.streams).padStart(6)} ${name.padEnd(5)} ${String(p.frames_received).padStart(9)} recv ${String(p.frames_lost).padStart(5)} lost  ${p.cpu_ms_per_stream_second.toFixed(3).padStart(7)} cpu ms/stream·s  ${p.cpu_cores.toFixed(2)} cores (main ${p.main_thread_cores?.toFixed(2) ?? "?"})  ${String(Math.round(p.streams_per_core)).padStart(6)} streams/core  lag p50 ${p.latency_ms.p50} p99 ${p.latency_ms.p99} ms (joins incl. ${p.latency_all_ms.p99})  ${p.rss_mb_per_stream.toFixed(3)} MB/stream  sender ${p.sender.cpu_cores.toFixed(2)} cores`;
+    `${String(p.streams).padStart(6)} ${name.padEnd(5)} ${String(p.frames_received).padStart(9)} recv ${String(p.frames_lost).padStart(5)} lost  ${p.cpu_ms_per_stream_second.toFixed(3).padStart(7)} cpu ms/stream·s (steady ${p.steady_cpu_ms_per_stream_second.toFixed(3)})  ${p.cpu_cores.toFixed(2)} cores (main ${p.main_thread_cores?.toFixed(2) ?? '?'}; steady ${p.steady_cpu_cores.toFixed(2)}, main ${p.steady_main_thread_cores?.toFixed(2) ?? '?'})  ${String(Math.round(p.streams_per_core)).padStart(6)} streams/core  lag p50 ${p.latency_ms.p50} p99 ${p.latency_ms.p99} ms (joins incl. ${p.latency_all_ms.p99})  ${p.rss_mb_per_stream.toFixed(3)} MB/stream  sender ${p.sender.cpu_cores.toFixed(2)} cores`;
   console.log(`openrtms bench: ${durationS} s per phase, media ${media.join('+')}`);
   for (const r of runs) {
     console.log(row('floor', r.floor));
     console.log(row('full', r.full));
-    console.log(`${' '.repeat(13)}full pipeline CPU = ${r.ratio_vs_floor}× the bare floor`);
+    console.log(`${' '.repeat(13)}full pipeline CPU = ${r.ratio_vs_floor}× the bare floor over the whole meeting, ${r.steady_ratio_vs_floor || '?'}× in steady state`);
   }
   if (search) {
     const m = result.max as { streams: number; streams_per_core: number; cpu_cores: number | null; failed_at: { streams: number; reason?: string } | null };

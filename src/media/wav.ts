@@ -4,7 +4,8 @@
  * {@link HEADER_INTERVAL_MS} and at close (one write per flush instead of two: disk writes are the
  * pipeline's main cost). A killed process leaves a playable file whose header covers all but the
  * last seconds; `repairRecordings` (run by serve and demo at start) makes it cover every byte
- * written, so at most the last flush interval is lost. Writes are async and serialized.
+ * written, so at most the last flush interval is lost. Writes are async and serialized, and done by
+ * the process's disk-write thread (./write-thread.ts) together with every other recording's.
  *
  * A write that fails (disk full, file too large, I/O error) never rejects: it is counted in
  * `writeErrors` / `lostSamples`, and what it held is written as silence once a write succeeds
@@ -12,6 +13,7 @@
  * probes the disk with a second of silence per flush and holds nothing else in memory.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { sharedBuffer, writeOnThread } from './write-thread.js';
 
 export function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buffer {
   const h = Buffer.alloc(44);
@@ -46,7 +48,7 @@ export class WavWriter {
    * Samples since the last flush, copied straight into one staging buffer (no allocation per
    * frame); a flush hands its filled part to the write and takes the spare buffer (or a new one).
    */
-  #stage: Buffer = Buffer.allocUnsafeSlow(0);
+  #stage: Buffer = sharedBuffer(0);
   #stage16: Int16Array = new Int16Array(0);
   #spare?: Buffer;
   #pendingBytes = 0;
@@ -129,7 +131,7 @@ export class WavWriter {
     if (need <= this.#stage.length) return;
     let size = Math.max(STAGE_BYTES, this.#stage.length);
     while (size < need) size *= 2;
-    const grown = Buffer.allocUnsafeSlow(size);
+    const grown = sharedBuffer(size);
     this.#stage.copy(grown, 0, 0, this.#pendingBytes);
     this.#setStage(grown);
   }
@@ -179,7 +181,7 @@ export class WavWriter {
     if (this.#pendingBytes) {
       chunk = this.#stage.subarray(0, this.#pendingBytes);
       // The write owns the filled buffer until it is done; samples from now on go to another one.
-      const next = this.#spare && this.#spare.length >= Math.min(this.#stage.length, STAGE_BYTES * 4) ? this.#spare : Buffer.allocUnsafeSlow(Math.min(this.#stage.length, STAGE_BYTES * 4));
+      const next = this.#spare && this.#spare.length >= Math.min(this.#stage.length, STAGE_BYTES * 4) ? this.#spare : sharedBuffer(Math.min(this.#stage.length, STAGE_BYTES * 4));
       this.#spare = undefined;
       this.#setStage(next);
     }
@@ -201,14 +203,14 @@ export class WavWriter {
           // A nearly full disk (or a file-size limit) takes part of a write without an error; writing
           // the rest then reports the cause (ENOSPC, EFBIG). Partial bytes are overwritten later.
           for (let off = 0; off < chunk.length; ) {
-            const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, 44 + this.#written + off);
+            const bytesWritten = await writeOnThread(fh.fd, chunk.subarray(off), 44 + this.#written + off);
             if (bytesWritten <= 0) throw Object.assign(new Error('EIO: the disk took no bytes'), { code: 'EIO' });
             off += bytesWritten;
           }
           this.#written += chunk.length;
         }
         if (this.#headerBytes !== this.#written && (this.#closing || performance.now() - this.#headerAt >= HEADER_INTERVAL_MS || this.#headerBytes < 0)) {
-          await fh.write(wavHeader(this.sampleRate, this.channels, this.#written), 0, 44, 0);
+          await writeOnThread(fh.fd, wavHeader(this.sampleRate, this.channels, this.#written), 0);
           this.#headerBytes = this.#written;
           this.#headerAt = performance.now();
         }

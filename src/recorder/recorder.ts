@@ -16,6 +16,7 @@ import { RecordingError } from '../errors.js';
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
 import { GapFiller, type Gap } from '../media/gap-filler.js';
 import { WavWriter, parseWav } from '../media/wav.js';
+import { everyShared } from '../util/shared-interval.js';
 import { DataOption, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../protocol/index.js';
 import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import { toSrt, toVtt, type CaptionSegment } from './captions.js';
@@ -133,8 +134,8 @@ export class Recorder implements StreamSink {
   #textBytes = 0;
   #segments: CaptionSegment[] = [];
   #participants = new Map<string, { user_id: number | string; user_name: string; first_seen: number; last_seen: number }>();
-  #timer: NodeJS.Timeout;
-  #manifestTimer: NodeJS.Timeout;
+  readonly #stopFlushing: () => void;
+  readonly #stopManifests: () => void;
   #closing?: Promise<void>;
   #stoppedAt?: number;
   #manifestChain: Promise<void> = Promise.resolve();
@@ -177,10 +178,8 @@ export class Recorder implements StreamSink {
       () => this.#writeManifest(),
       (err) => this.#writeFailed(err, 'recording directory'),
     );
-    this.#timer = setInterval(() => void this.#flush(), options.flushMs ?? FLUSH_MS);
-    this.#manifestTimer = setInterval(() => this.#periodicManifest(), options.manifestMs ?? MANIFEST_MS);
-    this.#timer.unref();
-    this.#manifestTimer.unref();
+    this.#stopFlushing = everyShared(options.flushMs ?? FLUSH_MS, () => void this.#flush());
+    this.#stopManifests = everyShared(options.manifestMs ?? MANIFEST_MS, () => this.#periodicManifest());
   }
 
   /** Continues what an earlier connection recorded: same files, the time in between becomes a gap. */
@@ -320,8 +319,8 @@ export class Recorder implements StreamSink {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      clearInterval(this.#timer);
-      clearInterval(this.#manifestTimer);
+      this.#stopFlushing();
+      this.#stopManifests();
       this.#stoppedAt ??= Date.now();
       // Every track ends at the last audio instant, so all files have the stream's duration.
       for (const t of this.#tracks.values()) t.writer.silence(t.filler.padTo(this.#lastMs));

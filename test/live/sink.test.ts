@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LiveBus } from '../../src/live/bus.js';
-import { LevelMeter, rmsDbfs } from '../../src/live/levels.js';
+import { LevelMeter, rmsDbfs, toDbfs } from '../../src/live/levels.js';
 import { LiveSink } from '../../src/live/sink.js';
 import { ThumbnailStore, findFfmpeg, h264Info } from '../../src/live/thumbnails.js';
 import type { LiveMessage } from '../../src/live/types.js';
@@ -38,6 +38,17 @@ describe('audio levels', () => {
     m.add(sine(32767));
     assert.ok(Math.abs(m.read().peak) < 0.01, 'peak of a full-scale sine is 0 dBFS');
     assert.equal(m.samples, 0, 'read() starts a new window');
+  });
+
+  it('peak and RMS count every sample: negative peaks, odd lengths, windows over several frames', () => {
+    const m = new LevelMeter();
+    m.add(Int16Array.from([0, 0, -32768])); // odd length, the peak in the last sample, negative
+    assert.deepEqual(m.read(), { dbfs: -4.8, peak: 0 });
+    m.add(Int16Array.from([-16384, 0]));
+    m.add(Int16Array.from([100, 8192, -50]));
+    const r = m.read();
+    assert.equal(r.peak, -6);
+    assert.equal(r.dbfs, toDbfs(Math.sqrt((16384 ** 2 + 100 ** 2 + 8192 ** 2 + 50 ** 2) / 5)));
   });
 
   it('LiveSink publishes ~10 level updates per second per participant from decoded L16', async () => {
