@@ -5,7 +5,7 @@
 // work and not the sender's or the network's; run it when comparing a change to a sink.
 //
 //   npx tsx bench/sinks.ts [--streams 200] [--duration 10] [--only recorder,live]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,7 +40,23 @@ const tone = Buffer.alloc(16000 * 2);
 for (let i = 0; i < 16000; i++) tone.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), i * 2);
 const frames = Array.from({ length: 50 }, (_, k) => tone.subarray(k * 640, (k + 1) * 640));
 
-async function run(name: string, make: Make): Promise<{ name: string; usPerFrame: number; cores: number }> {
+/** CPU ms of this process's threads by name (Linux; empty elsewhere): main, libuv's pool, V8's helpers, the disk-write thread. */
+function threadTimes(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+async function run(name: string, make: Make): Promise<{ name: string; usPerFrame: number; cores: number; byThread: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'openrtms-sinks-'));
   const store = await openStore({ dataDir: dir, databaseUrl: null });
   const bus = new LiveBus();
@@ -56,11 +72,13 @@ async function run(name: string, make: Make): Promise<{ name: string; usPerFrame
   let frameCount = 0;
   let cpu0 = process.cpuUsage();
   let m0 = 0;
+  let threads0 = threadTimes();
   const t0 = performance.now();
   while (performance.now() - t0 < WARMUP_MS + durationMs) {
     if (tick === WARMUP_MS / FRAME_MS) {
       // Files are created on each stream's first frame: measure the steady state after that.
       cpu0 = process.cpuUsage();
+      threads0 = threadTimes();
       m0 = performance.now();
       frameCount = 0;
     }
@@ -82,13 +100,15 @@ async function run(name: string, make: Make): Promise<{ name: string; usPerFrame
   }
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - m0;
+  const threads1 = threadTimes();
+  const byThread = [...threads1].map(([name, ms]) => `${name} ${(((ms - (threads0.get(name) ?? 0)) / wall) * 1000).toFixed(0)} ms/s`).join(', ');
   await Promise.all(all.flat().map((k) => k.close()));
   metrics.close();
   bus.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  return { name, usPerFrame: (cpuMs * 1000) / frameCount, cores: cpuMs / wall };
+  return { name, usPerFrame: (cpuMs * 1000) / frameCount, cores: cpuMs / wall, byThread };
 }
 
 const names = values.only ? ['none', ...values.only.split(',')] : Object.keys(configs);
@@ -99,5 +119,5 @@ for (const name of names) {
   globalThis.gc?.();
   const r = await run(name, configs[name]);
   if (name === 'none') base = r.usPerFrame;
-  console.log(`${name.padEnd(9)} ${r.usPerFrame.toFixed(2).padStart(6)} µs/frame  ${(r.usPerFrame - base).toFixed(2).padStart(6)} µs above none  ${r.cores.toFixed(3)} cores`);
+  console.log(`${name.padEnd(9)} ${r.usPerFrame.toFixed(2).padStart(6)} µs/frame  ${(r.usPerFrame - base).toFixed(2).padStart(6)} µs above none  ${r.cores.toFixed(3)} cores  (${r.byThread})`);
 }
