@@ -187,7 +187,7 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
  * CPU ms per second (all threads and main thread) between the first reading at least
  * {@link STEADY_AFTER_S} into the phase and the last one a second or more before its end.
  */
-function steadyState(readings: { at: number; cpu_ms: number; main_cpu_ms?: number }[], durationS: number): { cpuMsPerS: number; mainMsPerS?: number } | undefined {
+export function steadyState(readings: { at: number; cpu_ms: number; main_cpu_ms?: number }[], durationS: number): { cpuMsPerS: number; mainMsPerS?: number } | undefined {
   const inside = readings.filter((r) => r.at >= STEADY_AFTER_S && r.at <= durationS - 1);
   if (inside.length < 2) return undefined;
   const a = inside[0];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LatencyHistogram, StreamLag, WARMUP_MS } from '../../src/bench/latency.js';
 import { judge, searchMax } from '../../src/bench/search.js';
 import { renderPlot, ticks } from '../../src/bench/plot.js';
-import type { Phase } from '../../src/bench/phase.js';
+import { STEADY_AFTER_S, steadyState, type Phase } from '../../src/bench/phase.js';
 
 function phase(streams: number, over: Partial<Phase> = {}): Phase {
   return {
@@ -157,9 +157,19 @@ describe('openrtms bench --json', () => {
     assert.equal(r.frames_lost, 0);
     assert.equal(r.floor.frames_received, r.floor.frames_sent);
     assert.ok(r.ratio_vs_floor > 0);
+    assert.equal(r.steady_cpu_ms_per_stream_second, 0, 'a 2 s phase has no steady state');
+    assert.equal(r.steady_ratio_vs_floor, 0);
     assert.ok(r.cpu_cores > 0 && r.sender.cpu_cores > 0);
     assert.match(err, /bench floor +3 streams: 0 lost/, 'progress on stderr');
     assert.match(err, /bench full +3 streams: 0 lost/);
+  });
+
+  it('steady state: CPU per second between the joins and the last second', () => {
+    // 100 ms of CPU per second while streams join, 40 per second after STEADY_AFTER_S.
+    const readings = Array.from({ length: 11 }, (_, at) => ({ at, cpu_ms: at <= STEADY_AFTER_S ? 100 * at : 100 * STEADY_AFTER_S + 40 * (at - STEADY_AFTER_S), main_cpu_ms: 30 * at }));
+    assert.deepEqual(steadyState(readings, 10), { cpuMsPerS: 40, mainMsPerS: 30 });
+    assert.equal(steadyState(readings.slice(0, 4), 4), undefined, 'no two readings inside the window');
+    assert.deepEqual(steadyState(readings.map(({ at, cpu_ms }) => ({ at, cpu_ms })), 10), { cpuMsPerS: 40 });
   });
 
   it('--max --plot: searches at a tiny scale, reports the limit and writes the SVG', async () => {
