@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ClusterWorker, publishLiveFeed } from '../cluster/index.js';
+import { finalizeRecording } from '../recorder/recorder.js';
 import { openStore } from '../store/open.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
@@ -80,7 +81,15 @@ export async function run(argv: string[]): Promise<number> {
     ...(media ? { client: { media } } : {}),
     onStreamClosed: (info, closed) => worker?.onStreamClosed(info, closed),
   });
-  worker = new ClusterWorker({ cluster, registry: runtime.registry, id, maxStreams, logger });
+  worker = new ClusterWorker({
+    cluster,
+    registry: runtime.registry,
+    id,
+    maxStreams,
+    logger,
+    finalizeRecording: (r) =>
+      finalizeRecording({ dataDir, info: { rtmsStreamId: r.rtmsStreamId, product: r.product, meetingUuid: r.meetingUuid, startedAt: r.startedAt }, stoppedAt: r.stoppedAt ?? Date.now(), cause: r.stopCause }),
+  });
   const stopRelay = publishLiveFeed(runtime.bus, cluster);
   await worker.start();
   let where = '';

@@ -17,6 +17,9 @@ export interface StreamRecord {
   stoppedAt?: number;
   /** Why it stopped: the stop webhook, or the owner's client ended for good (terminated, kicked...). */
   stopCause?: string;
+  /** After the stop: a worker made sure the recording was closed (closing it if its owner had died). */
+  finalized?: boolean;
+  finalizeError?: string;
 }
 
 /** The owner's claim on a stream, renewed while it is connected; expires with the bucket's TTL. */

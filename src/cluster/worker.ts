@@ -8,6 +8,7 @@
  * - Renews its leases while connected; a worker that dies stops renewing, its leases expire after
  *   the bucket TTL, and the others take its streams over and rejoin them, continuing the recording.
  * - Ends a stream when its record says stopped, and marks it stopped when Zoom ends it.
+ * - Closes the recording of a stream that stopped while nobody held it (its owner died first).
  * - After a NATS outage (and when it starts), claims nothing for one lease lifetime, so the owners
  *   (still connected to Zoom) renew first and no stream is taken from a live owner.
  */
@@ -38,6 +39,12 @@ export interface ClusterWorkerOptions {
   renewMs?: number;
   /** A stream its placed worker has not claimed after this long may be claimed by any with room. Default 1500 ms. */
   fallbackMs?: number;
+  /**
+   * Closes the recording of a stream that ended while nobody held it (its owner died and the stop
+   * came before a takeover); resolves false if there was nothing to close. One worker runs it per
+   * stopped stream, under the stream's lease.
+   */
+  finalizeRecording?: (record: StreamRecord) => Promise<boolean>;
 }
 
 export interface ClaimedEvent {
@@ -54,6 +61,8 @@ export interface ClusterWorkerEvents {
   lost: [{ rtmsStreamId: string }];
   /** A stream this worker held ended (stop webhook, or Zoom ended it). */
   finished: [{ rtmsStreamId: string; cause: string }];
+  /** This worker checked a stopped stream's recording; `closed` when it had to close it. */
+  finalized: [{ rtmsStreamId: string; closed: boolean }];
 }
 
 interface Owned {
@@ -81,6 +90,8 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
   readonly #owned = new Map<string, Owned>();
   readonly #claiming = new Set<string>();
   readonly #unownedSince = new Map<string, number>();
+  readonly #finalize?: (record: StreamRecord) => Promise<boolean>;
+  readonly #finalizing = new Set<string>();
   #accepting = false;
   #graceUntil = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -97,6 +108,7 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
     this.#max = o.maxStreams;
     this.#log = o.logger;
     this.#tickMs = o.tickMs ?? 200;
+    this.#finalize = o.finalizeRecording;
     this.#renewMs = o.renewMs ?? Math.max(100, Math.floor(o.cluster.leaseTtlMs / 3));
     this.#fallbackMs = o.fallbackMs ?? 1500;
     this.#records = new BucketMirror(o.cluster.nc, o.cluster.streams);
@@ -279,6 +291,7 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
     // away (a restarted server drops leases whose renewals it missed): claim nothing until the
     // owners have had a full lease lifetime to renew.
     if (now < this.#graceUntil) return;
+    if (this.#finalize) this.#finalizeOrphans(now);
     const unowned: string[] = [];
     for (const [key, r] of this.#records.entries) {
       if (r.value.state !== 'active' || this.#owned.has(key) || this.#claiming.has(key)) {
@@ -342,6 +355,56 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
       this.emit('claimed', { rtmsStreamId: record.rtmsStreamId, takeover, silentMs });
     } finally {
       this.#claiming.delete(key);
+    }
+  }
+
+  /**
+   * Stopped streams nobody holds, not yet checked: an owner that was alive closed its recording
+   * before releasing the lease; one that died left it open. Waiting a lease lifetime after the stop
+   * leaves a live owner the time to do its part.
+   */
+  #finalizeOrphans(now: number): void {
+    const quiet = this.#c.leaseTtlMs + LEASE_MARGIN_MS;
+    for (const [key, entry] of this.#records.entries) {
+      const r = entry.value;
+      if (r.state !== 'stopped' || r.finalized || this.#finalizing.has(key) || this.#owned.has(key)) continue;
+      if (now - (r.stoppedAt ?? 0) < quiet) continue;
+      const lease = this.#leases.entries.get(key);
+      if (lease && now - lease.seenAt <= quiet) continue;
+      void this.#finalizeOrphan(key, r);
+    }
+  }
+
+  async #finalizeOrphan(key: string, record: StreamRecord): Promise<void> {
+    this.#finalizing.add(key);
+    try {
+      let revision: number;
+      try {
+        const lease: LeaseRecord = { worker: this.id, at: Date.now(), state: 'finalizing', participants: 0, frames: {}, reconnects: 0 };
+        revision = await this.#c.leases.create(key, encodeRecord(lease));
+      } catch {
+        return; // another worker is at it
+      }
+      let closed = false;
+      let failure: string | undefined;
+      try {
+        closed = await this.#finalize!(record);
+        if (closed) this.#log?.info({ streamId: record.rtmsStreamId, worker: this.id }, 'closed the recording of a stream that ended while nobody held it');
+      } catch (err) {
+        failure = (err as Error).message;
+        this.#log?.warn({ streamId: record.rtmsStreamId, err: failure }, 'could not close the recording of a stream that ended while nobody held it');
+      }
+      try {
+        const cur = await this.#c.streams.get(key);
+        const r = cur?.operation === 'PUT' ? decodeRecord<StreamRecord>(cur.value) : undefined;
+        if (r?.state === 'stopped') await this.#c.streams.update(key, encodeRecord({ ...r, finalized: true, ...(failure ? { finalizeError: failure } : {}) }), cur!.revision);
+      } catch {
+        // marked by the next worker that looks, which finds the recording complete
+      }
+      await this.#releaseLease(key, revision);
+      this.emit('finalized', { rtmsStreamId: record.rtmsStreamId, closed });
+    } finally {
+      this.#finalizing.delete(key);
     }
   }
 

@@ -144,6 +144,8 @@ export class Recorder implements StreamSink {
   #videoTracks = new Map<string, VideoTrack>();
   #frameWrites = new Set<Promise<void>>();
   #resumedAt: string[] = [];
+  /** Set when this recorder only closes what a dead writer left (see {@link finalizeRecording}). */
+  #finalizedAt?: string;
   #textChain: Promise<void> = Promise.resolve();
   #textSoon = false;
   /** Bytes known to be in each text file, to cut a torn append back to whole lines. */
@@ -174,6 +176,10 @@ export class Recorder implements StreamSink {
     this.#info = options.info;
     this.dir = join(options.dataDir, 'recordings', safeName(options.info.rtmsStreamId));
     if (options.info.resume) this.#resume();
+    if (options.info.resume && options.info.finalizing) {
+      this.#resumedAt.pop(); // not a takeover: nothing more is received
+      this.#finalizedAt = new Date().toISOString();
+    }
     this.#ready = mkdir(join(this.dir, 'audio'), { recursive: true }).then(
       () => this.#writeManifest(),
       (err) => this.#writeFailed(err, 'recording directory'),
@@ -542,6 +548,7 @@ export class Recorder implements StreamSink {
       stopped_at: final && this.#stoppedAt ? new Date(this.#stoppedAt).toISOString() : null,
       complete: final,
       ...(this.#resumedAt.length ? { resumed_at: this.#resumedAt } : {}),
+      ...(this.#finalizedAt ? { finalized_at: this.#finalizedAt } : {}),
       audio: { sample_rate: this.#rate, channels: this.#channels, multi_stream: this.#multi },
       participants: [...this.#participants.values()],
       files,
@@ -559,4 +566,22 @@ export class Recorder implements StreamSink {
     }
     await rename(tmp, join(this.dir, 'manifest.json'));
   }
+}
+
+/**
+ * Closes a recording whose writer died before the stream ended (a cluster worker killed, the stream
+ * stopped before another took it over): WAV headers made exact, captions (VTT, SRT) written from
+ * transcript.jsonl, a `closed` line in events.jsonl, and the manifest marked complete with the
+ * stream's stop time and `finalized_at`. Audio is not padded to the stop: the end that nobody
+ * received is not in the files. Resolves false when there is nothing to do (no recording, or one
+ * already complete).
+ */
+export async function finalizeRecording(o: { dataDir: string; info: StreamInfo; stoppedAt: number; cause?: string }): Promise<boolean> {
+  const dir = join(o.dataDir, 'recordings', safeName(o.info.rtmsStreamId));
+  const manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as { complete?: boolean }, () => undefined);
+  if (!manifest || manifest.complete === true) return false;
+  const recorder = new Recorder({ dataDir: o.dataDir, info: { ...o.info, resume: true, finalizing: true } });
+  recorder.onEvent({ type: 'closed', timestamp: o.stoppedAt, data: { reason: 'finalized', cause: o.cause } });
+  await recorder.close();
+  return true;
 }

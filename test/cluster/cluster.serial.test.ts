@@ -11,7 +11,6 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -21,27 +20,12 @@ import { demoScenario } from '../../src/emulator/scenario.js';
 import { connectCluster, destroyCluster, ClusterView } from '../../src/cluster/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { safeName } from '../../src/recorder/paths.js';
-import { clusterEnv } from '../helpers/cluster-env.js';
+import { clusterEnv, reachable } from '../helpers/cluster-env.js';
 
 const NATS_URL = process.env.OPENRTMS_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PG_URL = process.env.OPENRTMS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_BIN = '/usr/sbin/nats-server';
 const NATS_START = ['--start', '--oknodo', '--background', '--exec', NATS_BIN, '--', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log'];
-
-function reachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = netConnect({ host: u.hostname, port: Number(u.port) }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 const natsUp = await reachable(NATS_URL);
 const pgUp = await reachable(PG_URL);

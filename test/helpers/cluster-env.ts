@@ -1,3 +1,5 @@
+import { connect as netConnect } from 'node:net';
+
 /** Environment of the gateway and worker processes of a throw-away cluster (tests and bench/cluster.ts). */
 export interface ThrowAwayCluster {
   /** Cluster prefix, also the PostgreSQL schema. */
@@ -21,4 +23,20 @@ export function clusterEnv(c: ThrowAwayCluster, extra: Record<string, string> = 
     OPENRTMS_MEDIA: 'audio,transcript,chat',
     ...extra,
   };
+}
+
+/** Whether something accepts TCP connections at the URL's host and port (within a second). */
+export function reachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = netConnect({ host: u.hostname, port: Number(u.port) }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
 }

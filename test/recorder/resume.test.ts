@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWav } from '../../src/media/wav.js';
-import { Recorder } from '../../src/recorder/index.js';
+import { Recorder, finalizeRecording } from '../../src/recorder/index.js';
 import type { StreamInfo } from '../../src/pipeline/index.js';
 
 const dirs: string[] = [];
@@ -54,6 +54,43 @@ describe('recorder resume (cluster takeover)', () => {
     assert.deepEqual(lines, ['before the crash', 'after the takeover']);
     const vtt = readFileSync(join(dir, 'transcript.vtt'), 'utf8');
     assert.match(vtt, /before the crash[\s\S]*after the takeover/);
+  });
+
+  it('finalizes a recording whose writer died after the stream ended: exact headers, captions, complete manifest', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-finalize-'));
+    dirs.push(dataDir);
+    const t0 = 1_700_000_000_000;
+    const info: StreamInfo = { rtmsStreamId: 'stream/2', product: 'meeting', meetingUuid: 'm2', startedAt: t0 };
+    const dead = new Recorder({ dataDir, info, flushMs: 100 });
+    dead.onJoined({ audio: { codec: 1, sample_rate: 1, channel: 1, data_opt: 1 } } as never);
+    const audio = (from: number, to: number) => {
+      for (let i = from; i < to; i++) dead.onAudio({ userId: 0, userName: '', data: frame(i + 1), timestamp: t0 + i * 20, receivedAt: 0 });
+    };
+    audio(0, 50);
+    await sleep(300); // written with its header
+    audio(50, 150);
+    dead.onTranscript({ userId: 7, userName: 'Ada', text: 'said before the worker died', timestamp: t0 + 2000, startTime: t0 + 500, endTime: t0 + 2000 } as never);
+    await sleep(300); // written, the header not rewritten yet (every 2 s); never closed
+    const before = readFileSync(join(dead.dir, 'audio', 'mixed.wav'));
+    assert.notEqual(before.readUInt32LE(40), before.length - 44, 'the dead writer left a stale header');
+
+    const stoppedAt = t0 + 9000;
+    assert.equal(await finalizeRecording({ dataDir, info, stoppedAt, cause: 'stop webhook' }), true);
+    const dir = dead.dir;
+    const bytes = readFileSync(join(dir, 'audio', 'mixed.wav'));
+    assert.equal(bytes.readUInt32LE(40), bytes.length - 44, 'the header covers every byte');
+    assert.equal(parseWav(bytes).samples.length, 150 * 320, 'audio as received, not padded to the stop');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.complete, true);
+    assert.equal(manifest.stopped_at, new Date(stoppedAt).toISOString());
+    assert.ok(manifest.finalized_at);
+    assert.equal(manifest.resumed_at, undefined, 'not a takeover');
+    assert.match(readFileSync(join(dir, 'transcript.vtt'), 'utf8'), /said before the worker died/);
+    assert.match(readFileSync(join(dir, 'transcript.srt'), 'utf8'), /said before the worker died/);
+    const closed = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'closed');
+    assert.deepEqual(closed.map((e) => [e.timestamp, e.reason, e.cause]), [[stoppedAt, 'finalized', 'stop webhook']]);
+    assert.equal(await finalizeRecording({ dataDir, info, stoppedAt }), false, 'a complete recording is left alone');
+    assert.equal(await finalizeRecording({ dataDir, info: { ...info, rtmsStreamId: 'never-recorded' }, stoppedAt }), false);
   });
 
   it('starts fresh when there is nothing to resume', async () => {
