@@ -11,6 +11,11 @@ export function requiredEnv(command: string, names: string[]): string {
   throw new UsageError(`${command}: ${names[0]} is not set${names.length > 1 ? ` (${names.slice(1).join(' or ')} also accepted)` : ''}; put it in the environment or a .env file`);
 }
 
+/** The app's Client ID and Client Secret (ZM_RTMS_* or ZOOM_CLIENT_*), one line naming what is missing. */
+export function rtmsCredentials(command: string): { clientId: string; clientSecret: string } {
+  return { clientId: requiredEnv(command, ['ZM_RTMS_CLIENT', 'ZOOM_CLIENT_ID']), clientSecret: requiredEnv(command, ['ZM_RTMS_SECRET', 'ZOOM_CLIENT_SECRET']) };
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** OPENRTMS_API_TOKEN; required (UsageError) when the API is bound to a non-loopback `host`. */

@@ -8,7 +8,7 @@ import { createRuntime } from '../server/runtime.js';
 import { UsageError, choiceFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 import { loadDotEnv } from './dotenv.js';
 import { ClusterView, WebhookQueue, subscribeLiveFeed, type Cluster } from '../cluster/index.js';
-import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv } from './config.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials } from './config.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -28,9 +28,6 @@ export const spec: CommandSpec = {
   ],
 };
 
-
-const required = (names: string[]) => requiredEnv('serve', names);
-
 export async function run(argv: string[]): Promise<number> {
   const { values: v, help } = parseCommand(spec, argv);
   if (help) {
@@ -38,9 +35,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   loadDotEnv();
-  const clientId = required(['ZM_RTMS_CLIENT', 'ZOOM_CLIENT_ID']);
-  const clientSecret = required(['ZM_RTMS_SECRET', 'ZOOM_CLIENT_SECRET']);
-  const secretToken = required(['ZOOM_SECRET_TOKEN']);
+  const { clientId, clientSecret } = rtmsCredentials('serve');
+  const secretToken = requiredEnv('serve', ['ZOOM_SECRET_TOKEN']);
   const port = intFlag('port', v.port ?? process.env.ZM_RTMS_PORT ?? '8080', { max: 65535 });
   const host = String(v.host);
   const webhookPath = process.env.ZM_RTMS_PATH || '/webhook';

@@ -12,7 +12,7 @@ import { finalizeRecording } from '../recorder/recorder.js';
 import { openStore } from '../store/open.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
-import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv } from './config.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials } from './config.js';
 import { loadDotEnv } from './dotenv.js';
 
 export const spec: CommandSpec = {
@@ -43,8 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   loadDotEnv();
   const natsUrl = requiredEnv('worker', ['NATS_URL']);
   const databaseUrl = requiredEnv('worker', ['DATABASE_URL']);
-  const clientId = requiredEnv('worker', ['ZM_RTMS_CLIENT', 'ZOOM_CLIENT_ID']);
-  const clientSecret = requiredEnv('worker', ['ZM_RTMS_SECRET', 'ZOOM_CLIENT_SECRET']);
+  const { clientId, clientSecret } = rtmsCredentials('worker');
   const maxStreams = intFlag('max-streams', v['max-streams'] ?? process.env.OPENRTMS_MAX_STREAMS ?? '200', { min: 1, max: 100_000 });
   const id = String(v.id ?? process.env.OPENRTMS_WORKER_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_'));
   if (!WORKER_ID.test(id)) throw new UsageError(`worker: --id must be 1-64 letters, digits, "_" or "-", got "${id}"`);
