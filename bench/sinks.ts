@@ -56,12 +56,16 @@ function threadTimes(): Map<string, number> {
   return out;
 }
 
-async function run(name: string, make: Make): Promise<{ name: string; usPerFrame: number; cores: number; byThread: string }> {
+async function run(name: string, make: Make): Promise<{ name: string; usPerFrame: number; cores: number; byThread: string; startMs: number; endMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'openrtms-sinks-'));
   const store = await openStore({ dataDir: dir, databaseUrl: null });
   const bus = new LiveBus();
   const metrics = new OpenRtmsMetrics({ bus });
   const start = Date.now();
+  const cpuBorn = process.cpuUsage();
+  const bornAt = performance.now();
+  let joinCpuMs = 0;
+  let joinWall = 0;
   const all = Array.from({ length: streams }, (_, s) => {
     const info: StreamInfo = { rtmsStreamId: `s${s}`, meetingUuid: `m${s}`, product: 'meeting', startedAt: start };
     const sinks = make({ store, bus, metrics, dir, info });
@@ -77,6 +81,9 @@ async function run(name: string, make: Make): Promise<{ name: string; usPerFrame
   while (performance.now() - t0 < WARMUP_MS + durationMs) {
     if (tick === WARMUP_MS / FRAME_MS) {
       // Files are created on each stream's first frame: measure the steady state after that.
+      const born = process.cpuUsage(cpuBorn);
+      joinCpuMs = (born.user + born.system) / 1000;
+      joinWall = performance.now() - bornAt;
       cpu0 = process.cpuUsage();
       threads0 = threadTimes();
       m0 = performance.now();
@@ -102,13 +109,18 @@ async function run(name: string, make: Make): Promise<{ name: string; usPerFrame
   const wall = performance.now() - m0;
   const threads1 = threadTimes();
   const byThread = [...threads1].map(([name, ms]) => `${name} ${(((ms - (threads0.get(name) ?? 0)) / wall) * 1000).toFixed(0)} ms/s`).join(', ');
+  const closing = process.cpuUsage();
   await Promise.all(all.flat().map((k) => k.close()));
+  const closed = process.cpuUsage(closing);
   metrics.close();
   bus.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  return { name, usPerFrame: (cpuMs * 1000) / frameCount, cores: cpuMs / wall, byThread };
+  // A stream's start and end: the warm-up's CPU beyond what its frames cost at the steady rate, and close().
+  const startMs = (joinCpuMs - (cpuMs / wall) * joinWall) / streams;
+  const endMs = (closed.user + closed.system) / 1000 / streams;
+  return { name, usPerFrame: (cpuMs * 1000) / frameCount, cores: cpuMs / wall, byThread, startMs, endMs };
 }
 
 const names = values.only ? ['none', ...values.only.split(',')] : Object.keys(configs);
@@ -119,5 +131,5 @@ for (const name of names) {
   globalThis.gc?.();
   const r = await run(name, configs[name]);
   if (name === 'none') base = r.usPerFrame;
-  console.log(`${name.padEnd(9)} ${r.usPerFrame.toFixed(2).padStart(6)} µs/frame  ${(r.usPerFrame - base).toFixed(2).padStart(6)} µs above none  ${r.cores.toFixed(3)} cores  (${r.byThread})`);
+  console.log(`${name.padEnd(9)} ${r.usPerFrame.toFixed(2).padStart(6)} µs/frame  ${(r.usPerFrame - base).toFixed(2).padStart(6)} µs above none  ${r.cores.toFixed(3)} cores  (${r.byThread})  start ${r.startMs.toFixed(2)} / end ${r.endMs.toFixed(2)} ms per stream`);
 }
