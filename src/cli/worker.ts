@@ -7,8 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ClusterWorker, publishLiveFeed } from '../cluster/index.js';
-import { finalizeRecording } from '../recorder/recorder.js';
+import { ClusterWorker, closeOrphanedStream, publishLiveFeed } from '../cluster/index.js';
 import { openStore } from '../store/open.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
@@ -86,8 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     id,
     maxStreams,
     logger,
-    finalizeRecording: (r) =>
-      finalizeRecording({ dataDir, info: { rtmsStreamId: r.rtmsStreamId, product: r.product, meetingUuid: r.meetingUuid, startedAt: r.startedAt }, stoppedAt: r.stoppedAt ?? Date.now(), cause: r.stopCause }),
+    finalizeRecording: closeOrphanedStream(dataDir, store),
   });
   const stopRelay = publishLiveFeed(runtime.bus, cluster);
   await worker.start();

@@ -5,5 +5,6 @@ export { WebhookQueue, webhookIdentity, type PublishResult } from './webhook-que
 export { ClusterWorker, type ClusterWorkerOptions, type ClusterWorkerEvents, type ClaimedEvent } from './worker.js';
 export { ClusterView, type ClusterStreamStatus } from './view.js';
 export { publishLiveFeed, subscribeLiveFeed } from './live-relay.js';
+export { closeOrphanedStream } from './finalize.js';
 export { placeStreams, rankFor, type WorkerLoad } from './placement.js';
 export type { StreamRecord, LeaseRecord, WorkerRecord } from './records.js';

@@ -1,17 +1,18 @@
 /**
  * A stream that ends while nobody holds it (its worker was killed, the stop webhook came before a
  * takeover) still gets a closed recording: against the real NATS JetStream, one ClusterWorker finds
- * the stopped, unowned stream and closes what the dead worker left open; a recording its owner
- * closed itself is only checked.
+ * the stopped, unowned stream and closes what the dead worker left open (recording and store row);
+ * a stream its owner closed itself is only checked.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterWorker, connectCluster, destroyCluster, streamKey, type StreamRecord } from '../../src/cluster/index.js';
+import { ClusterWorker, closeOrphanedStream, connectCluster, destroyCluster, streamKey, type StreamRecord } from '../../src/cluster/index.js';
 import type { StreamInfo } from '../../src/pipeline/types.js';
-import { Recorder, finalizeRecording } from '../../src/recorder/index.js';
+import { Recorder } from '../../src/recorder/index.js';
+import { openStore } from '../../src/store/open.js';
 import { StreamRegistry } from '../../src/sessions/registry.js';
 import { reachable } from '../helpers/cluster-env.js';
 
@@ -48,6 +49,11 @@ describe('cluster: recordings of streams that ended while nobody held them', { s
     const tidy: StreamInfo = { rtmsStreamId: 'tidy==', product: 'meeting', meetingUuid: 'm-tidy', startedAt: t0 };
     await record(dataDir, orphan, false);
     await record(dataDir, tidy, true);
+    const store = await openStore({ dataDir, databaseUrl: null });
+    cleanups.push(() => store.close());
+    await store.upsertStream({ ...orphan, state: 'active' }); // its owner died: never marked stopped
+    await store.upsertStream({ ...tidy, state: 'active' });
+    await store.markStopped(tidy.rtmsStreamId, { stoppedAt: t0 + 1000, closeReason: 'stream-terminated' });
     const stoppedAt = Date.now() - 5000;
     for (const info of [orphan, tidy]) {
       const r: StreamRecord = { ...info, event: 'meeting.rtms_started', payload: { meeting_uuid: info.meetingUuid, rtms_stream_id: info.rtmsStreamId, server_urls: 'ws://127.0.0.1:9' }, state: 'stopped', stoppedAt, stopCause: 'stop webhook' };
@@ -61,7 +67,7 @@ describe('cluster: recordings of streams that ended while nobody held them', { s
       id: 'w1',
       maxStreams: 10,
       tickMs: 100,
-      finalizeRecording: (r) => finalizeRecording({ dataDir, info: { rtmsStreamId: r.rtmsStreamId, product: r.product, meetingUuid: r.meetingUuid, startedAt: r.startedAt }, stoppedAt: r.stoppedAt!, cause: r.stopCause }),
+      finalizeRecording: closeOrphanedStream(dataDir, store),
     });
     const seen = new Map<string, boolean>();
     worker.on('finalized', (e) => seen.set(e.rtmsStreamId, e.closed));
@@ -81,6 +87,10 @@ describe('cluster: recordings of streams that ended while nobody held them', { s
       const lease = await cluster.leases.get(streamKey(info.rtmsStreamId));
       assert.ok(!lease || lease.operation !== 'PUT', 'the lease taken for it is released');
     }
+    const orphanRow = await store.getStream(orphan.rtmsStreamId);
+    assert.deepEqual([orphanRow?.state, orphanRow?.stoppedAt, orphanRow?.closeReason], ['stopped', stoppedAt, 'owner-lost']);
+    const tidyRow = await store.getStream(tidy.rtmsStreamId);
+    assert.deepEqual([tidyRow?.state, tidyRow?.stoppedAt, tidyRow?.closeReason], ['stopped', t0 + 1000, 'stream-terminated'], 'what the owner wrote is kept');
     // Marked: not done again.
     seen.clear();
     await sleep(1500);
