@@ -286,8 +286,10 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     let ws: WebSocket;
     try {
       // The socket accepts frames up to twice the parse limit, so an oversized frame is reported and
-      // skipped by the parser instead of killing the connection.
-      ws = new WebSocket(url, { ...this.#opts.wsOptions, maxPayload: 2 * (this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) });
+      // skipped by the parser instead of killing the connection. Likewise a malformed UTF-8 sequence
+      // (a transcript cut mid-character) becomes U+FFFD in that frame: ws's default closes the
+      // connection over it (1007), which would cost a reconnect and a gap.
+      ws = new WebSocket(url, { skipUTF8Validation: true, ...this.#opts.wsOptions, maxPayload: 2 * (this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) });
     } catch (err) {
       this.#fatal('handshake-failed', new ConnectionError('RTMS_HANDSHAKE_FAILED', `invalid ${role} URL "${url}": ${(err as Error).message}`));
       return undefined;

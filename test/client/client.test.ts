@@ -158,6 +158,19 @@ describe('media and events', () => {
     assert.equal(client.state, 'ready');
   });
 
+  it('a malformed UTF-8 sequence in a frame is decoded as U+FFFD, not a reason to drop the connection', { timeout: 5000 }, async () => {
+    await setup();
+    client = new RtmsClient(creds);
+    await client.join(server.payload());
+    const media = server.connections.find((c) => c.path.startsWith('/media'))!;
+    const [head, tail] = ['{"msg_type":17,"content":{"user_id":1,"user_name":"A","data":"caf', '","timestamp":1}}'].map((t) => Buffer.from(t));
+    media.ws.send(Buffer.concat([head, Buffer.from([0xc3, 0x28]), tail]), { binary: false }); // 0xC3 0x28: not UTF-8
+    const t = await new Promise<{ text: string }>((resolve) => client!.on('transcript', resolve));
+    assert.equal(t.text, 'caf\ufffd(');
+    assert.equal(client.state, 'ready');
+    assert.equal(client.stats.reconnects, 0);
+  });
+
   it('subscribes to one participant video with VIDEO_SUBSCRIPTION_REQ', async () => {
     await setup();
     client = new RtmsClient(creds);
