@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Emulator } from '../src/emulator/emulator.js';
 import { demoScenario } from '../src/emulator/scenario.js';
+import { readProcStat } from '../src/bench/proc.js';
 import { destroyCluster } from '../src/cluster/index.js';
 import { clusterEnv } from '../test/helpers/cluster-env.js';
 
@@ -25,13 +26,13 @@ const STREAMS = arg('streams', 100);
 const DURATION_S = arg('duration', 20);
 const NATS_URL = process.env.OPENRTMS_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const PG_URL = process.env.OPENRTMS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TICK = 100; // USER_HZ on Linux
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** utime + stime of a process, in ms. */
+/** utime + stime of a process, in ms (this benchmark runs on Linux only). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICK;
+  const stat = readProcStat(`/proc/${pid}/stat`);
+  if (!stat) throw new Error(`cannot read /proc/${pid}/stat (this benchmark needs Linux)`);
+  return stat.cpuMs;
 }
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 

@@ -5,10 +5,11 @@
 // work and not the sender's or the network's; run it when comparing a change to a sink.
 //
 //   npx tsx bench/sinks.ts [--streams 200] [--duration 10] [--only recorder,live]
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readProcStat } from '../src/bench/proc.js';
 import { LiveBus } from '../src/live/bus.js';
 import { LiveSink } from '../src/live/sink.js';
 import { MetricsSink, OpenRtmsMetrics } from '../src/metrics/index.js';
@@ -43,15 +44,18 @@ const frames = Array.from({ length: 50 }, (_, k) => tone.subarray(k * 640, (k + 
 /** CPU ms of this process's threads by name (Linux; empty elsewhere): main, libuv's pool, V8's helpers, the disk-write thread. */
 function threadTimes(): Map<string, number> {
   const out = new Map<string, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+  const tids = (() => {
+    try {
+      return readdirSync('/proc/self/task');
+    } catch {
+      return []; // not Linux
     }
-  } catch {
-    // not Linux
+  })();
+  for (const tid of tids) {
+    const t = readProcStat(`/proc/self/task/${tid}/stat`);
+    if (!t) continue;
+    const name = Number(tid) === process.pid ? 'main' : t.name;
+    out.set(name, (out.get(name) ?? 0) + t.cpuMs);
   }
   return out;
 }

@@ -8,7 +8,7 @@
  * OPENRTMS_BENCH_CPU_PROF set to a file name, a V8 CPU profile of exactly that window (what the
  * figures measure, without start-up and teardown) is written there.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,7 @@ import type { MediaKind } from '../protocol/index.js';
 import { createRuntime } from '../server/runtime.js';
 import { openStore } from '../store/open.js';
 import { floorJoin } from './floor.js';
+import { readProcStat } from './proc.js';
 import { LatencyHistogram, StreamLag, type LatencySummary } from './latency.js';
 import type { StreamSink } from '../pipeline/types.js';
 
@@ -178,16 +179,9 @@ function cpuProfiler(): { start(): Promise<void>; stop(): Promise<unknown> } {
   };
 }
 
-/** CPU time (user + system) of this process's main thread from /proc, in ms; undefined off Linux. */
+/** CPU time (user + system) of this process's main thread, in ms; undefined off Linux. */
 function mainThreadCpuMs(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
+  return readProcStat(`/proc/self/task/${process.pid}/stat`)?.cpuMs;
 }
 
 function summary(h: LatencyHistogram): LatencySummary {

@@ -1,0 +1,23 @@
+/**
+ * CPU time from Linux's /proc: of a process (`/proc/<pid>/stat`) or of one of its threads
+ * (`/proc/<pid>/task/<tid>/stat`). Used by the benchmarks, which also count the threads' time.
+ */
+import { readFileSync } from 'node:fs';
+
+/** USER_HZ: the unit of utime and stime (100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** The name (comm) and user + system CPU time in ms of a stat file; undefined when it cannot be read (not Linux). */
+export function readProcStat(path: string): { name: string; cpuMs: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The name may hold spaces and parentheses; the fields after its closing one do not.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // utime and stime are fields 14 and 15 of proc(5): 11 and 12 after the name.
+  return { name: stat.slice(stat.indexOf('(') + 1, close), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND };
+}
