@@ -97,14 +97,11 @@ export function createApp(opts: AppOptions): App {
           opts.onWebhookAnswered?.(performance.now() - started, 503);
           return;
         }
-        json(res, outcome.status, outcome.body);
-        opts.onWebhookAnswered?.(performance.now() - started, outcome.status);
-        return;
       }
       json(res, outcome.status, outcome.body);
       opts.onWebhookAnswered?.(performance.now() - started, outcome.status);
       if (outcome.status >= 400) opts.logger?.warn({ status: outcome.status, error: outcome.body.error }, 'webhook rejected');
-      if (outcome.event) {
+      if (outcome.event && !opts.enqueue) {
         const event = outcome.event;
         // After the answer has been written: Zoom must never wait for our work.
         setImmediate(() => {
