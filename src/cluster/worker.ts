@@ -227,13 +227,21 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
     }
   }
 
+  /**
+   * Rewrites a stream's record with `change` (nothing when it returns undefined), only if nobody
+   * wrote the record in between (revision check); rejects when NATS refuses or someone did.
+   */
+  async #updateRecord(key: string, change: (r: StreamRecord) => StreamRecord | undefined): Promise<void> {
+    const cur = await this.#c.streams.get(key);
+    const r = cur?.operation === 'PUT' ? decodeRecord<StreamRecord>(cur.value) : undefined;
+    const next = r && change(r);
+    if (next) await this.#c.streams.update(key, encodeRecord(next), cur!.revision);
+  }
+
   async #markStopped(key: string, cause: string): Promise<void> {
     for (let attempt = 0; attempt < 20 && !this.#stopping; attempt++) {
       try {
-        const cur = await this.#c.streams.get(key);
-        const r = cur?.operation === 'PUT' ? decodeRecord<StreamRecord>(cur.value) : undefined;
-        if (!r || r.state === 'stopped') return;
-        await this.#c.streams.update(key, encodeRecord({ ...r, state: 'stopped', stoppedAt: Date.now(), stopCause: cause }), cur!.revision);
+        await this.#updateRecord(key, (r) => (r.state === 'stopped' ? undefined : { ...r, state: 'stopped', stoppedAt: Date.now(), stopCause: cause }));
         return;
       } catch {
         await new Promise((res) => setTimeout(res, 500));
@@ -395,9 +403,7 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
         this.#log?.warn({ streamId: record.rtmsStreamId, err: failure }, 'could not close the recording of a stream that ended while nobody held it');
       }
       try {
-        const cur = await this.#c.streams.get(key);
-        const r = cur?.operation === 'PUT' ? decodeRecord<StreamRecord>(cur.value) : undefined;
-        if (r?.state === 'stopped') await this.#c.streams.update(key, encodeRecord({ ...r, finalized: true, ...(failure ? { finalizeError: failure } : {}) }), cur!.revision);
+        await this.#updateRecord(key, (r) => (r.state === 'stopped' ? { ...r, finalized: true, ...(failure ? { finalizeError: failure } : {}) } : undefined));
       } catch {
         // marked by the next worker that looks, which finds the recording complete
       }
