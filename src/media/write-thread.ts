@@ -68,7 +68,8 @@ class WriteThread {
 
   #thread(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(THREAD_SOURCE, { eval: true, name: 'openrtms-disk-writes', execArgv: [] }) // none of the parent's loaders or flags;
+    // execArgv: none of the parent's loaders or flags (an inherited --input-type would change how the source runs).
+    const worker = new Worker(THREAD_SOURCE, { eval: true, name: 'openrtms-disk-writes', execArgv: [] });
     worker.on('message', (results: Result[]) => {
       const batch = this.#sent.shift();
       if (!batch) return;

@@ -3,18 +3,15 @@
  * recording flushing on the same tick lets the disk-write thread take all their writes as one batch,
  * and a thousand streams cost one timer instead of a thousand. The timer does not keep the process alive.
  */
-const clocks = new Map<number, Set<() => void>>();
-const timers = new Map<number, NodeJS.Timeout>();
+const clocks = new Map<number, { jobs: Set<() => void>; timer: NodeJS.Timeout }>();
 
 /** Runs `job` every `ms` (with the other jobs of that period) until the returned function is called. */
 export function everyShared(ms: number, job: () => void): () => void {
-  let jobs = clocks.get(ms);
-  if (!jobs) {
-    const set = new Set<() => void>();
-    jobs = set;
-    clocks.set(ms, set);
+  let clock = clocks.get(ms);
+  if (!clock) {
+    const jobs = new Set<() => void>();
     const timer = setInterval(() => {
-      for (const j of set) {
+      for (const j of jobs) {
         try {
           j();
         } catch (err) {
@@ -25,14 +22,13 @@ export function everyShared(ms: number, job: () => void): () => void {
       }
     }, ms);
     timer.unref();
-    timers.set(ms, timer);
+    clocks.set(ms, (clock = { jobs, timer }));
   }
-  const mine = jobs;
-  mine.add(job);
+  const mine = clock;
+  mine.jobs.add(job);
   return () => {
-    if (!mine.delete(job) || mine.size) return;
-    clearInterval(timers.get(ms));
-    timers.delete(ms);
-    clocks.delete(ms);
+    if (!mine.jobs.delete(job) || mine.jobs.size) return;
+    clearInterval(mine.timer);
+    if (clocks.get(ms) === mine) clocks.delete(ms);
   };
 }
