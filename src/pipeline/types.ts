@@ -20,8 +20,6 @@ export interface StreamInfo {
    * sinks continue what it wrote — same recording, the outage recorded as a gap — instead of starting anew.
    */
   resume?: boolean;
-  /** With `resume`: only close what was recorded before (the stream has ended); nothing more comes. */
-  finalizing?: boolean;
 }
 
 /** Everything that is not media, as one timeline (written to events.jsonl, stored, sent live). */

@@ -144,7 +144,7 @@ export class Recorder implements StreamSink {
   #videoTracks = new Map<string, VideoTrack>();
   #frameWrites = new Set<Promise<void>>();
   #resumedAt: string[] = [];
-  /** Set when this recorder only closes what a dead writer left (see {@link finalizeRecording}). */
+  /** Set when this recorder only closes what a dead writer left (option `finalize`, see {@link finalizeRecording}). */
   #finalizedAt?: string;
   #textChain: Promise<void> = Promise.resolve();
   #textSoon = false;
@@ -170,16 +170,14 @@ export class Recorder implements StreamSink {
    * `flushMs`: audio write period (default 500 ms); shorter loses less in a crash, costs more writes.
    * `manifestMs` / `manifestQuietMs`: manifest period (5 s) and, when only durations and counts
    * changed, the longer one (20 s).
+   * `finalize`: only close what an earlier writer left (the stream has ended; see {@link finalizeRecording}).
    */
-  constructor(options: { dataDir: string; info: StreamInfo; flushMs?: number; manifestMs?: number; manifestQuietMs?: number }) {
+  constructor(options: { dataDir: string; info: StreamInfo; flushMs?: number; manifestMs?: number; manifestQuietMs?: number; finalize?: boolean }) {
     this.#manifestQuietMs = options.manifestQuietMs ?? MANIFEST_QUIET_MS;
     this.#info = options.info;
     this.dir = join(options.dataDir, 'recordings', safeName(options.info.rtmsStreamId));
-    if (options.info.resume) this.#resume();
-    if (options.info.resume && options.info.finalizing) {
-      this.#resumedAt.pop(); // not a takeover: nothing more is received
-      this.#finalizedAt = new Date().toISOString();
-    }
+    if (options.finalize) this.#finalizedAt = new Date().toISOString();
+    if (options.info.resume || options.finalize) this.#resume();
     this.#ready = mkdir(join(this.dir, 'audio'), { recursive: true }).then(
       () => this.#writeManifest(),
       (err) => this.#writeFailed(err, 'recording directory'),
@@ -197,7 +195,8 @@ export class Recorder implements StreamSink {
     this.#channels = prev.channels;
     this.#multi = prev.multi;
     this.#segments = prev.segments;
-    this.#resumedAt = [...prev.resumedAt, new Date().toISOString()];
+    // Finalizing is not a takeover: nothing more is received.
+    this.#resumedAt = this.#finalizedAt ? prev.resumedAt : [...prev.resumedAt, new Date().toISOString()];
     for (const p of prev.participants) this.#participants.set(String(p.user_id), { ...p });
     for (const k of Object.keys(this.stats.frames) as (keyof RecorderStats['frames'])[]) this.stats.frames[k] = prev.counts[k] ?? 0;
     this.stats.decodeErrors = prev.counts.decode_errors ?? 0;
@@ -580,7 +579,7 @@ export async function finalizeRecording(o: { dataDir: string; info: StreamInfo; 
   const dir = join(o.dataDir, 'recordings', safeName(o.info.rtmsStreamId));
   const manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as { complete?: boolean }, () => undefined);
   if (!manifest || manifest.complete === true) return false;
-  const recorder = new Recorder({ dataDir: o.dataDir, info: { ...o.info, resume: true, finalizing: true } });
+  const recorder = new Recorder({ dataDir: o.dataDir, info: o.info, finalize: true });
   recorder.onEvent({ type: 'closed', timestamp: o.stoppedAt, data: { reason: 'finalized', cause: o.cause } });
   await recorder.close();
   return true;
