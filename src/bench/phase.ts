@@ -54,6 +54,8 @@ export interface Phase {
   event_loop_p99_ms: number;
   /** The emulator's side, in the bench process: CPU in cores and event-loop delay p99. */
   sender: { cpu_cores: number; event_loop_p99_ms: number };
+  /** With --watch (full pipeline): bytes of live-feed JSON the watcher received. */
+  live_bytes?: number;
 }
 
 export interface PhaseProgress {
@@ -85,6 +87,8 @@ export interface PhaseOptions {
   onProgress?: (p: PhaseProgress) => void;
   /** Run the receiver (all its threads) on this one CPU only, through `taskset` (Linux). */
   receiverCpu?: number;
+  /** The full pipeline has a live-feed subscriber watching every stream. */
+  watch?: boolean;
 }
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
@@ -95,7 +99,7 @@ export const STEADY_AFTER_S = 3;
 export async function runPhase(o: PhaseOptions): Promise<Phase> {
   const bin = fileURLToPath(new URL('../../bin/openrtms.js', import.meta.url));
   const profile = o.cpuProfDir ? { OPENRTMS_BENCH_CPU_PROF: join(o.cpuProfDir, `receiver-${o.side}-${o.streams}-${Date.now()}.cpuprofile`) } : {};
-  const args = ['--expose-gc', bin, 'bench', '--receiver', o.side, '--media', o.media.join(',')];
+  const args = ['--expose-gc', bin, 'bench', '--receiver', o.side, '--media', o.media.join(','), ...(o.watch ? ['--watch'] : [])];
   const [cmd, argv] = o.receiverCpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(o.receiverCpu), process.execPath, ...args]];
   const child = spawn(cmd, argv, {
     env: { ...process.env, ...profile, OPENRTMS_BENCH_CLIENT: o.creds.clientId, OPENRTMS_BENCH_SECRET: o.creds.clientSecret, OPENRTMS_BENCH_TOKEN: o.creds.secretToken },
@@ -179,6 +183,7 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
     ...(steady?.mainMsPerS !== undefined ? { steady_main_thread_cores: round(steady.mainMsPerS / 1000) } : {}),
     rss_mb: round(rssMb, 1),
     event_loop_p99_ms: report.event_loop_p99_ms,
+    ...(report.live_bytes !== undefined ? { live_bytes: report.live_bytes } : {}),
     sender: { cpu_cores: round((cpu.user + cpu.system) / 1000 / wallMs), event_loop_p99_ms: senderLoop.count ? round(senderLoop.percentile(99) / 1e6, 2) : 0 },
   };
 }

@@ -16,6 +16,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MediaKind } from '../protocol/index.js';
+import { toJson } from '../live/bus.js';
 import { createRuntime } from '../server/runtime.js';
 import { openStore } from '../store/open.js';
 import { floorJoin } from './floor.js';
@@ -38,6 +39,8 @@ export interface ReceiverReport {
   /** Of cpu_ms, what the main (JavaScript) thread used; the rest is libuv's file-system threads and V8's GC helpers. Linux only. */
   main_thread_cpu_ms?: number;
   decode_errors: number;
+  /** With --watch: bytes of live-feed JSON the watcher received. */
+  live_bytes?: number;
 }
 
 /** What the receiver prints every second while streaming. */
@@ -49,10 +52,10 @@ export interface ReceiverProgress {
   main_cpu_ms?: number;
 }
 
-export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], creds: { clientId: string; clientSecret: string; secretToken: string }): Promise<void> {
+export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], creds: { clientId: string; clientSecret: string; secretToken: string }, o: { watch?: boolean } = {}): Promise<void> {
   const latency = new LatencyHistogram();
   const latencyAll = new LatencyHistogram();
-  const counters = { frames: 0, latency, latencyAll, decodeErrors: 0 };
+  const counters = { frames: 0, latency, latencyAll, decodeErrors: 0, liveBytes: 0 };
   globalThis.gc?.();
   const baselineRss = process.memoryUsage().rss;
   let cpuStart: NodeJS.CpuUsage | undefined;
@@ -89,6 +92,8 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
       };
     };
     const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir: dir, extraSinks: () => [measure()], client: { media } });
+    // --watch: what an open dashboard costs, short of its socket: every live message of every stream, serialized.
+    if (o.watch) runtime.bus.subscribe({ maxQueue: 1 << 16, deliver: (batch) => batch.forEach((m) => (counters.liveBytes += toJson(m).length)) });
     ({ url } = await runtime.app.listen(0, '127.0.0.1'));
     stop = () => runtime.shutdown();
   } else {
@@ -153,6 +158,7 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
     event_loop_p99_ms: loopDelay.count ? Math.round(loopDelay.percentile(99) / 1e4) / 100 : 0,
     ...(mainStart !== undefined && mainEnd !== undefined ? { main_thread_cpu_ms: mainEnd - mainStart } : {}),
     decode_errors: counters.decodeErrors,
+    ...(o.watch ? { live_bytes: counters.liveBytes } : {}),
   };
   process.stdout.write(JSON.stringify(report) + '\n');
   await stop();

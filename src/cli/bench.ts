@@ -22,11 +22,20 @@ import { UsageError, choiceFlag, durationFlag, helpText, intFlag, parseCommand, 
 export const spec: CommandSpec = {
   name: 'bench',
   summary: 'drive N emulated streams through the real pipeline and measure',
-  usage: 'openrtms bench [--streams 50[,100,...]] [--duration 20] [--media audio,transcript] [--max [--max-lag 50] [--max-limit 5000]] [--plot FILE.svg] [--cpu-prof DIR] [--json]',
+  usage: 'openrtms bench [--streams 50[,100,...]] [--duration 20] [--rounds 1] [--media audio,transcript] [--watch] [--max [--max-lag 50] [--max-limit 5000]] [--plot FILE.svg] [--cpu-prof DIR] [--json]',
   flags: {
     streams: { type: 'string', default: '50', help: 'concurrent streams; a comma list runs each count in turn; with --max, where the search starts' },
     duration: { type: 'string', default: '20', help: 'seconds of real-time streaming per phase' },
+    rounds: {
+      type: 'string',
+      default: '1',
+      help: 'measure floor and full this many times in turn (floor, full, floor, full...) and report the round with the median steady ratio; on a noisy machine 3 or 5 gives a ratio one busy moment cannot skew',
+    },
     media: { type: 'string', default: 'audio,transcript', help: `comma list of ${MEDIA_KINDS.join(', ')}` },
+    watch: {
+      type: 'boolean',
+      help: 'the full pipeline has a live-feed subscriber watching every stream (as an open dashboard has), which turns on audio-level metering and serializes every live message; without it nobody watches, as on a server with no dashboard open',
+    },
     max: {
       type: 'boolean',
       help: 'search for the most streams the full pipeline sustains in real time (no frame lost, lag p99 under --max-lag): the count doubles until one fails, then bisects to within 10 %; floor and full are measured at every step',
@@ -45,6 +54,7 @@ export const spec: CommandSpec = {
   examples: [
     'openrtms bench',
     'openrtms bench --streams 200 --duration 30 --json',
+    'openrtms bench --streams 200 --rounds 3 --watch',
     'openrtms bench --streams 100,200,400 --duration 10 --plot bench.svg',
     'openrtms bench --max --streams 250 --duration 10 --plot docs/bench.svg',
     'openrtms bench --streams 200 --cpu-prof ./profiles',
@@ -64,6 +74,8 @@ interface Run {
   ratio_vs_floor: number;
   /** Full ÷ floor CPU in steady state (0 when a phase was too short to have one). */
   steady_ratio_vs_floor: number;
+  /** With `--rounds` above 1: every round's ratios and steady CPU; the run itself is the median round. */
+  rounds?: { ratio_vs_floor: number; steady_ratio_vs_floor: number; floor_steady_cpu_ms_per_stream_second: number; full_steady_cpu_ms_per_stream_second: number }[];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -76,13 +88,15 @@ export async function run(argv: string[]): Promise<number> {
   for (const m of media) if (!MEDIA_KINDS.includes(m)) throw new UsageError(`--media: expected a comma list of ${MEDIA_KINDS.join(', ')}, got "${m}"`);
   const creds: Creds = { clientId: process.env.OPENRTMS_BENCH_CLIENT ?? 'bench', clientSecret: process.env.OPENRTMS_BENCH_SECRET ?? 'bench-secret', secretToken: process.env.OPENRTMS_BENCH_TOKEN ?? 'bench-token' };
   if (v.receiver !== undefined) {
-    await runReceiver(choiceFlag('receiver', v.receiver, ['floor', 'full'] as const), media, creds);
+    await runReceiver(choiceFlag('receiver', v.receiver, ['floor', 'full'] as const), media, creds, { watch: v.watch === true });
     return 0;
   }
   const counts = String(v.streams)
     .split(',')
     .map((s) => intFlag('streams', s.trim(), { min: 1, max: 100_000 }));
   const durationS = durationFlag('duration', v.duration) / 1000;
+  const rounds = intFlag('rounds', v.rounds, { min: 1, max: 99 });
+  const watch = v.watch === true;
   if (durationS < 2) throw new UsageError('--duration: at least 2 seconds');
   const max = v.max === true;
   if (max && counts.length > 1) throw new UsageError('--streams: with --max, one count (where the search starts)');
@@ -98,20 +112,27 @@ export async function run(argv: string[]): Promise<number> {
   const progress = new ProgressLine();
 
   const measure = async (streams: number): Promise<Run> => {
-    const phase = (side: Side) => runPhase({ side, streams, durationS, media, creds: shared, cpuProfDir, receiverCpu, onProgress: (p) => progress.update(p) });
+    const phase = (side: Side) => runPhase({ side, streams, durationS, media, creds: shared, cpuProfDir, receiverCpu, watch, onProgress: (p) => progress.update(p) });
     progress.start(streams);
-    const floor = await phase('floor');
-    progress.done('floor', floor);
-    const full = await phase('full');
-    progress.done('full', full);
     const ratio = (a: number, b: number) => (a > 0 && b > 0 ? round(a / b, 2) : 0);
-    return {
-      streams,
-      floor,
-      full,
-      ratio_vs_floor: ratio(full.cpu_ms_per_stream_second, floor.cpu_ms_per_stream_second),
-      steady_ratio_vs_floor: ratio(full.steady_cpu_ms_per_stream_second, floor.steady_cpu_ms_per_stream_second),
-    };
+    const measured: Run[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const floor = await phase('floor');
+      progress.done('floor', floor);
+      const full = await phase('full');
+      progress.done('full', full);
+      measured.push({
+        streams,
+        floor,
+        full,
+        ratio_vs_floor: ratio(full.cpu_ms_per_stream_second, floor.cpu_ms_per_stream_second),
+        steady_ratio_vs_floor: ratio(full.steady_cpu_ms_per_stream_second, floor.steady_cpu_ms_per_stream_second),
+      });
+    }
+    if (rounds === 1) return measured[0];
+    // The round with the median steady ratio stands for the count; every round's ratios are kept.
+    const median = [...measured].sort((a, b) => a.steady_ratio_vs_floor - b.steady_ratio_vs_floor)[(rounds - 1) >> 1];
+    return { ...median, rounds: measured.map((r) => ({ ratio_vs_floor: r.ratio_vs_floor, steady_ratio_vs_floor: r.steady_ratio_vs_floor, floor_steady_cpu_ms_per_stream_second: r.floor.steady_cpu_ms_per_stream_second, full_steady_cpu_ms_per_stream_second: r.full.steady_cpu_ms_per_stream_second })) };
   };
 
   const runs: Run[] = [];
@@ -132,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // The headline run: the largest count that passed (--max), else the last one measured.
   const head = search ? (runs.filter((r) => r.streams === search!.streams).at(-1) ?? [...runs].sort((a, b) => a.streams - b.streams)[0]) : runs[runs.length - 1];
-  const result: Record<string, unknown> = { ...head.full, media, floor: head.floor, ratio_vs_floor: head.ratio_vs_floor, steady_ratio_vs_floor: head.steady_ratio_vs_floor };
+  const result: Record<string, unknown> = { ...head.full, media, watch, floor: head.floor, ratio_vs_floor: head.ratio_vs_floor, steady_ratio_vs_floor: head.steady_ratio_vs_floor, ...(head.rounds ? { rounds: head.rounds } : {}) };
   if (runs.length > 1 && !search) result.runs = runs;
   if (search) {
     const atMax = search.streams > 0 ? head.full : undefined;
@@ -181,11 +202,12 @@ function pinSender(): number {
 function printTable(runs: Run[], media: MediaKind[], durationS: number, search: SearchResult | undefined, result: Record<string, unknown>, plot?: string): void {
   const row = (name: string, p: Phase) =>
     `${String(p.streams).padStart(6)} ${name.padEnd(5)} ${String(p.frames_received).padStart(9)} recv ${String(p.frames_lost).padStart(5)} lost  ${p.cpu_ms_per_stream_second.toFixed(3).padStart(7)} cpu ms/stream·s (steady ${p.steady_cpu_ms_per_stream_second.toFixed(3)})  ${p.cpu_cores.toFixed(2)} cores (main ${p.main_thread_cores?.toFixed(2) ?? '?'}; steady ${p.steady_cpu_cores.toFixed(2)}, main ${p.steady_main_thread_cores?.toFixed(2) ?? '?'})  ${String(Math.round(p.streams_per_core)).padStart(6)} streams/core  lag p50 ${p.latency_ms.p50} p99 ${p.latency_ms.p99} ms (joins incl. ${p.latency_all_ms.p99})  ${p.rss_mb_per_stream.toFixed(3)} MB/stream  sender ${p.sender.cpu_cores.toFixed(2)} cores`;
-  console.log(`openrtms bench: ${durationS} s per phase, media ${media.join('+')}`);
+  console.log(`openrtms bench: ${durationS} s per phase, media ${media.join('+')}${result.watch ? ', every stream watched live' : ''}`);
   for (const r of runs) {
     console.log(row('floor', r.floor));
     console.log(row('full', r.full));
     console.log(`${' '.repeat(13)}full pipeline CPU = ${r.ratio_vs_floor}× the bare floor over the whole meeting, ${r.steady_ratio_vs_floor || '?'}× in steady state`);
+    if (r.rounds) console.log(`${' '.repeat(13)}median of ${r.rounds.length} rounds; steady ratios ${r.rounds.map((x) => `${x.steady_ratio_vs_floor}×`).join(', ')}`);
   }
   if (search) {
     const m = result.max as { streams: number; streams_per_core: number; cpu_cores: number | null; failed_at: { streams: number; reason?: string } | null };

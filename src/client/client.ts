@@ -370,13 +370,15 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     const parsed = parseMessage(raw, (this.#parseOptions ??= { allowed: SERVER_TO_CLIENT, maxFrameBytes: this.#opts.maxFrameBytes }));
     if (!parsed.ok) return this.#protocolError(parsed.error);
     const m = parsed.message;
+    // The arrival time, read once by the socket's handler.
+    const now = sock.lastSeen;
     switch (m.msg_type) {
       case MsgType.MEDIA_DATA_AUDIO: {
         const c = m.content;
         const data = Buffer.from(c.data, 'base64');
         this.stats.frames.audio++;
         this.stats.bytes += data.length;
-        this.emit('audio', { userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? Date.now(), receivedAt: Date.now() });
+        this.emit('audio', { userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? now, receivedAt: now });
         return;
       }
       case MsgType.MEDIA_DATA_VIDEO:
@@ -386,7 +388,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
         const data = Buffer.from(c.data, 'base64');
         this.stats.frames[kind]++;
         this.stats.bytes += data.length;
-        this.emit(kind, { kind, userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? Date.now(), receivedAt: Date.now() });
+        this.emit(kind, { kind, userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? now, receivedAt: now });
         return;
       }
       case MsgType.MEDIA_DATA_TRANSCRIPT: {
@@ -396,18 +398,18 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
           userId: c.user_id ?? 0,
           userName: c.user_name ?? '',
           text: c.data,
-          timestamp: c.timestamp ?? Date.now(),
+          timestamp: c.timestamp ?? now,
           startTime: c.start_time,
           endTime: c.end_time,
           language: c.language,
-          receivedAt: Date.now(),
+          receivedAt: now,
         });
         return;
       }
       case MsgType.MEDIA_DATA_CHAT: {
         const c = m.content;
         this.stats.frames.chat++;
-        this.emit('chat', { userId: c.user_id ?? 0, userName: c.user_name ?? '', text: c.data, timestamp: c.timestamp ?? Date.now(), receivedAt: Date.now() });
+        this.emit('chat', { userId: c.user_id ?? 0, userName: c.user_name ?? '', text: c.data, timestamp: c.timestamp ?? now, receivedAt: now });
         return;
       }
       case MsgType.KEEP_ALIVE_REQ:

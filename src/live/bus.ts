@@ -100,6 +100,11 @@ export class LiveSubscription implements AsyncIterable<LiveMessage> {
     this.#bus._refilter(this, streamId);
   }
 
+  /** @internal whether a message of this type would be queued. */
+  _accepts(type: LiveMessageType): boolean {
+    return !this.#closed && (!this.#types || this.#types.has(type));
+  }
+
   /** @internal called by the bus for each matching message. */
   _push(msg: LiveMessage): void {
     if (this.#closed || (this.#types && !this.#types.has(msg.type))) return;
@@ -186,6 +191,26 @@ export class LiveBus {
   #snapshots = new Map<string, () => LiveSnapshotMessage>();
   #stats = { published: 0, delivered: 0, dropped: 0, disconnected: 0 };
   #closed = false;
+  #generation = 0;
+
+  /**
+   * Changes whenever a subscription is added, closed or follows another stream: a publisher that
+   * caches {@link wants} asks again only when this moved.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Whether any subscriber would receive a message of `type` about `streamId` now. Publishers skip
+   * work nobody would see: audio levels are metered only while someone watches the stream.
+   */
+  wants(streamId: string, type: LiveMessageType): boolean {
+    for (const s of this.#all) if (s._accepts(type)) return true;
+    const set = this.#byStream.get(streamId);
+    if (set) for (const s of set) if (s._accepts(type)) return true;
+    return false;
+  }
 
   /** Subscribes; see {@link SubscribeOptions}. */
   subscribe(options: SubscribeOptions = {}): LiveSubscription {
@@ -245,6 +270,7 @@ export class LiveBus {
   }
 
   #add(sub: LiveSubscription): void {
+    this.#generation++;
     if (sub.streamId === undefined) this.#all.add(sub);
     else {
       let set = this.#byStream.get(sub.streamId);
@@ -255,6 +281,7 @@ export class LiveBus {
 
   /** @internal */ _remove(sub: LiveSubscription, reason: 'closed' | 'lagged'): void {
     if (reason === 'lagged') this.#stats.disconnected++;
+    this.#generation++;
     if (sub.streamId === undefined) this.#all.delete(sub);
     else {
       const set = this.#byStream.get(sub.streamId);

@@ -3,6 +3,9 @@
  * transcript lines, chat, participants joining and leaving, the active speaker, audio levels per
  * participant (RMS dBFS of the decoded PCM, ~10 per second each), connection state, and notices
  * that a new thumbnail can be fetched. Frame handlers only decode, add up and publish: no I/O.
+ *
+ * Levels are metered only while some subscriber of the bus would receive them (the dashboard, a
+ * `/api/live` socket): a server nobody watches spends nothing on them.
  */
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
 import { Codec, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../protocol/index.js';
@@ -65,6 +68,9 @@ export class LiveSink implements StreamSink {
   #video = new Map<ThumbnailKind, VideoState>();
   #ffmpeg: string | false;
   #closed = false;
+  /** Whether anyone receives this stream's levels, as of bus generation `#watchedAt`. */
+  #watched = false;
+  #watchedAt = -1;
 
   constructor(bus: LiveBus, info: StreamInfo, options: LiveSinkOptions = {}) {
     this.#bus = bus;
@@ -106,6 +112,8 @@ export class LiveSink implements StreamSink {
   }
 
   onAudio(frame: AudioFrame): void {
+    if (this.#watchedAt !== this.#bus.generation) this.#checkWatched(frame.receivedAt);
+    if (!this.#watched) return;
     const id = String(frame.userId);
     let sp = this.#speakers.get(id);
     if (!sp) {
@@ -135,6 +143,21 @@ export class LiveSink implements StreamSink {
     sp.dbfs = dbfs;
     if (frame.userName && frame.userName !== sp.name) sp.name = frame.userName;
     this.#bus.publish({ type: 'level', streamId: this.streamId, userId: id, userName: sp.name, dbfs, peak, timestamp: frame.receivedAt });
+  }
+
+  /** Levels start afresh when someone starts watching: nothing metered before counts, and stateful decoders restart. */
+  #checkWatched(now: number): void {
+    this.#watchedAt = this.#bus.generation;
+    const watched = this.#bus.wants(this.streamId, 'level');
+    if (watched === this.#watched) return;
+    this.#watched = watched;
+    for (const sp of this.#speakers.values()) {
+      sp.meter.read();
+      sp.windowStart = now;
+      sp.dbfs = undefined;
+      sp.decoder?.destroy?.();
+      sp.decoder = undefined;
+    }
   }
 
   onVideo(frame: VideoFrame): void {

@@ -128,6 +128,8 @@ export class Recorder implements StreamSink {
   #channels = 1;
   #multi = false;
   #tracks = new Map<string, Track>();
+  /** The track of the last audio frame's user: consecutive frames (all of mixed audio) skip the lookup. */
+  #lastTrack?: { userId: number | string; track: Track };
   #startMs?: number;
   #lastMs = 0;
   #text = new Map<string, string[]>();
@@ -229,6 +231,7 @@ export class Recorder implements StreamSink {
     this.#rate = rate;
     this.#channels = channels;
     this.#multi = a.data_opt === DataOption.AUDIO_MULTI_STREAMS;
+    this.#lastTrack = undefined;
     this.#decoder = createAudioDecoder(a.codec ?? 1, rate, channels);
   }
 
@@ -247,18 +250,24 @@ export class Recorder implements StreamSink {
       // The start is what a later takeover aligns its audio to: on disk before the audio is.
       void this.#writeManifest();
     }
-    const key = this.#multi && f.userId !== 0 ? String(f.userId) : 'mixed';
-    let track = this.#tracks.get(key);
-    if (!track) {
-      track = { writer: new WavWriter(join(this.dir, 'audio', `${key === 'mixed' ? 'mixed' : safeName(key)}.wav`), this.#rate, this.#channels), filler: new GapFiller(this.#startMs, this.#rate), userId: f.userId, userName: f.userName };
-      this.#tracks.set(key, track);
-    }
+    const track = this.#lastTrack?.userId === f.userId ? this.#lastTrack.track : this.#trackFor(f);
     const frameMs = (pcm.length / this.#channels / this.#rate) * 1000;
     this.#lastMs = Math.max(this.#lastMs, f.timestamp + frameMs);
     const { silence, skip } = track.filler.place(f.timestamp, pcm.length / this.#channels);
     track.writer.silence(silence);
     track.writer.write(skip ? pcm.subarray(skip * this.#channels) : pcm);
     if (f.userId !== 0) this.#seen(f.userId, f.userName, f.timestamp);
+  }
+
+  #trackFor(f: AudioFrame): Track {
+    const key = this.#multi && f.userId !== 0 ? String(f.userId) : 'mixed';
+    let track = this.#tracks.get(key);
+    if (!track) {
+      track = { writer: new WavWriter(join(this.dir, 'audio', `${key === 'mixed' ? 'mixed' : safeName(key)}.wav`), this.#rate, this.#channels), filler: new GapFiller(this.#startMs!, this.#rate), userId: f.userId, userName: f.userName };
+      this.#tracks.set(key, track);
+    }
+    this.#lastTrack = { userId: f.userId, track };
+    return track;
   }
 
   onVideo(f: VideoFrame): void {

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { MediaParams } from '../protocol/index.js';
 import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import type { NewChatMessage, NewTranscriptSegment, ParticipantSeen, Store, StreamState, StreamStop, WriteBatch } from './types.js';
+import { everyShared } from '../util/shared-interval.js';
 
 export interface StoreSinkLogger {
   info(obj: object, msg?: string): void;
@@ -112,7 +113,8 @@ export class StoreSink implements StreamSink {
   #stop: StreamStop | undefined;
   #stopped = false;
 
-  #timer: NodeJS.Timeout | undefined;
+  /** Stops this sink's ticks (on the clock every sink of that interval shares). */
+  #stopTicking: (() => void) | undefined;
   #immediate = false;
   #flushing: Promise<boolean> | undefined;
   #followUp = false;
@@ -146,8 +148,9 @@ export class StoreSink implements StreamSink {
     this.#abandonAfterMs = Math.max(0, options.abandonAfterMs ?? 10 * 60_000);
     this.#markStoppedOnClose = options.markStoppedOnClose ?? true;
     this.#logger = options.logger;
-    this.#timer = setInterval(() => this.#tick(), this.#flushIntervalMs);
-    this.#timer.unref();
+    // Every sink ticks on one shared clock: their writes reach the store in the same turn and a
+    // store that groups commits (SQLite) takes them as one transaction instead of one per stream.
+    this.#stopTicking = everyShared(this.#flushIntervalMs, () => this.#tick());
   }
 
   static #zeroDelta(): Record<DeltaKey, number> {
@@ -444,8 +447,8 @@ export class StoreSink implements StreamSink {
   }
 
   async #close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTicking?.();
+    this.#stopTicking = undefined;
     if (this.#markStoppedOnClose) this.#setStopped({ stoppedAt: Date.now(), closeReason: 'closed' });
     this.#closed = true;
     const closedAt = Date.now();

@@ -164,6 +164,18 @@ describe('openrtms bench --json', () => {
     assert.match(err, /bench full +3 streams: 0 lost/);
   });
 
+  it('--rounds --watch: measures each side per round, reports the median round, and the watcher gets levels', async () => {
+    const { code, out, err } = await cli(['--streams', '2', '--duration', '2', '--rounds', '2', '--watch', '--json']);
+    assert.equal(code, 0, err);
+    const r = JSON.parse(out);
+    assert.equal(r.watch, true);
+    assert.equal(r.rounds.length, 2);
+    for (const x of r.rounds) assert.ok('steady_ratio_vs_floor' in x && x.full_steady_cpu_ms_per_stream_second >= 0);
+    assert.ok(r.live_bytes > 1000, `the live watcher received ${r.live_bytes} bytes (levels of 2 streams for 2 s)`);
+    assert.equal(r.frames_lost, 0);
+    assert.equal((err.match(/bench full +2 streams/g) ?? []).length, 2, 'two full phases');
+  });
+
   it('steady state: CPU per second between the joins and the last second', () => {
     // 100 ms of CPU per second while streams join, 40 per second after STEADY_AFTER_S.
     const readings = Array.from({ length: 11 }, (_, at) => ({ at, cpu_ms: at <= STEADY_AFTER_S ? 100 * at : 100 * STEADY_AFTER_S + 40 * (at - STEADY_AFTER_S), main_cpu_ms: 30 * at }));
@@ -217,6 +229,7 @@ describe('openrtms bench --json', () => {
       [['--plot', 'x.png'], /--plot/],
       [['--max', '--streams', '10,20'], /--streams/],
       [['--max-lag', 'soon'], /--max-lag/],
+      [['--rounds', '0'], /--rounds/],
     ] as const) {
       const { code, err } = await cli([...args]);
       assert.equal(code, 2, args.join(' '));

@@ -74,6 +74,33 @@ describe('audio levels', () => {
     await sink.close();
   });
 
+  it('meters levels only while someone would receive them, and starts afresh when they do', async () => {
+    const bus = new LiveBus();
+    const transcripts = bus.subscribe({ types: ['transcript'], deliver: () => {} });
+    const sink = new LiveSink(bus, info);
+    sink.onJoined({ audio: { codec: Codec.L16, sample_rate: 1, channel: 1 } });
+    const frame = (i: number, amplitude: number) => sink.onAudio({ userId: 1, userName: 'Ann', data: bytes(sine(amplitude, i * 320)), timestamp: i * 20, receivedAt: 10_000 + i * 20 });
+    // Loud while nobody takes levels (the transcript subscriber does not): nothing is metered.
+    for (let i = 0; i < 50; i++) frame(i, 32767);
+    assert.equal(bus.stats.published, 1, 'only the stream-started notice');
+    assert.deepEqual(sink.snapshot().participants, []);
+    // Quiet once someone watches: the first level says -23 dBFS, not a mix with the loud second before.
+    const got: LiveMessage[] = [];
+    const watcher = bus.subscribe({ streamId: info.rtmsStreamId, types: ['level'], deliver: (b) => got.push(...b) });
+    for (let i = 50; i < 100; i++) frame(i, 3277);
+    await turn();
+    const levels = got.filter((m) => m.type === 'level') as Extract<LiveMessage, { type: 'level' }>[];
+    assert.ok(levels.length >= 9, `${levels.length} levels in 1 s`);
+    for (const l of levels) assert.ok(Math.abs(l.dbfs - -23) < 0.1, `level ${l.dbfs}`);
+    // Unwatched again: metering stops.
+    watcher.close();
+    const before = bus.stats.published;
+    for (let i = 100; i < 150; i++) frame(i, 3277);
+    assert.equal(bus.stats.published, before);
+    transcripts.close();
+    await sink.close();
+  });
+
   it('decodes G.711 before measuring, and reports undecodable codecs', async () => {
     const bus = new LiveBus();
     const got = collect(bus);

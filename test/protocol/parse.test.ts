@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CLIENT_TO_SERVER, MsgType, SERVER_TO_CLIENT, parseMessage, validateMessage } from '../../src/protocol/index.js';
+import { CLIENT_TO_SERVER, Codec, MsgType, SERVER_TO_CLIENT, bool, int, intOrString, literal, nonEmptyStr, nullable, num, object, oneOf, optional, parseMessage, schemas, str, unknownValue, validateMessage, type Schema } from '../../src/protocol/index.js';
 
 function errorOf(raw: string, allowed?: ReadonlySet<number>) {
   const r = parseMessage(raw, { allowed });
@@ -86,5 +86,69 @@ describe('parser properties', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('compiled object checks', () => {
+  // The same shape twice: once compiled into one function, once with every field's code removed,
+  // which forces the field-by-field check. Both must accept and reject exactly the same values.
+  const field = <T,>(s: Schema<T>, compiled: boolean): Schema<T> => (compiled ? s : { expected: s.expected, optional: s.optional, check: s.check });
+  const shape = (compiled: boolean) => {
+    const f = <T,>(s: Schema<T>) => field(s, compiled);
+    return object({
+      a: f(str()),
+      b: f(optional(nonEmptyStr())),
+      c: f(optional(int())),
+      d: f(optional(num())),
+      e: f(optional(bool())),
+      g: f(optional(intOrString())),
+      h: f(optional(literal(14))),
+      i: f(optional(oneOf(Codec, 'codec'))),
+      j: f(optional(nullable(str()))),
+      k: f(optional(unknownValue())),
+      n: f(optional(object({ x: f(int()), y: f(optional(str())) }))),
+    });
+  };
+  const compiled = shape(true);
+  const byField = shape(false);
+
+  it('compiles objects of compilable fields, and media frames are among them', () => {
+    assert.ok(compiled.code, 'the test shape compiles');
+    assert.equal(byField.code, undefined);
+    for (const t of [MsgType.MEDIA_DATA_AUDIO, MsgType.MEDIA_DATA_VIDEO, MsgType.MEDIA_DATA_SHARE, MsgType.MEDIA_DATA_TRANSCRIPT, MsgType.MEDIA_DATA_CHAT, MsgType.KEEP_ALIVE_REQ]) {
+      assert.ok(schemas[t].code, `msg_type ${t} has a compiled check`);
+    }
+  });
+
+  it('accepts and rejects exactly what the field-by-field check does', () => {
+    const any = fc.oneof(fc.string(), fc.constant(''), fc.integer(), fc.double(), fc.constantFrom(NaN, Infinity, -0, 1.5), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.constantFrom(14, 1, 2, 3, 4, 99), fc.array(fc.integer(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
+    // A valid object, then one field (or the nested one's) replaced by anything: most values get as far as that field.
+    const valid = fc.record(
+      { a: fc.string(), b: fc.string({ minLength: 1 }), c: fc.integer(), d: fc.double({ noNaN: true, noDefaultInfinity: true }), e: fc.boolean(), g: fc.oneof(fc.integer(), fc.string()), h: fc.constant(14), i: fc.constantFrom(1, 2, 3, 4), j: fc.oneof(fc.string(), fc.constant(null)), k: any, n: fc.record({ x: fc.integer(), y: fc.string() }, { requiredKeys: ['x'] }) },
+      { requiredKeys: ['a'] },
+    );
+    const keys = ['a', 'b', 'c', 'd', 'e', 'g', 'h', 'i', 'j', 'k', 'n', 'n.x', 'n.y', 'none'] as const;
+    const mutated = fc.tuple(valid, fc.constantFrom(...keys), any).map(([o, key, v]) => {
+      const copy: Record<string, unknown> = { ...o, n: o.n && { ...o.n } };
+      if (key.startsWith('n.')) copy.n = { ...(copy.n as object), [key.slice(2)]: v };
+      else if (key !== 'none') copy[key] = v;
+      return copy;
+    });
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.oneof(mutated, any), (v) => {
+        const a = compiled.check(v, '');
+        assert.deepEqual(a, byField.check(v, ''));
+        if (!a) accepted++;
+      }),
+      { numRuns: 20000 },
+    );
+    assert.ok(accepted > 2000, `${accepted} accepted values: the generator reaches the accepting path`);
+  });
+
+  it('still names the failing field of a media frame', () => {
+    const r = validateMessage({ msg_type: 14, content: { user_id: 1, data: 'AAAA', timestamp: 'soon' } });
+    assert.equal(r.ok, false);
+    assert.match((r as { ok: false; error: Error }).error.message, /field "content\.timestamp" expected number, got "soon"/);
   });
 });
