@@ -115,6 +115,8 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
   const queued: string[] = [];
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
+    // Anything else a receiver prints (a V8 trace flag's output, say) is passed on, not parsed.
+    if (!line.startsWith('{')) return void process.stderr.write(`${line}\n`);
     if (line.startsWith('{"progress"')) {
       Object.assign(live, (JSON.parse(line) as { progress: ReceiverProgress }).progress);
       readings.push({ at: (performance.now() - t0) / 1000, cpu_ms: live.cpu_ms, main_cpu_ms: live.main_cpu_ms });

@@ -111,7 +111,7 @@ export class WavWriter {
     if (this.#closed) return;
     const n = pcm.length / this.channels;
     this.samples += n;
-    this.#payOwedSilence();
+    if (this.#owedSilence > 0) this.#payOwedSilence();
     // Order matters: nothing may be appended while silence owed before it is still unwritten.
     if (this.#owedSilence > 0 || this.#full(pcm.byteLength)) {
       this.droppedSamples += n;

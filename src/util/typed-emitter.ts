@@ -1,17 +1,17 @@
-/** An EventEmitter whose event names and listener arguments are checked by the compiler. */
+/**
+ * An EventEmitter whose event names and listener arguments are checked by the compiler. The types
+ * are all there is to it: at run time the methods are EventEmitter's own, so emitting a media frame
+ * costs no extra call, rest array or spread.
+ */
 import { EventEmitter } from 'node:events';
 
-export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> extends EventEmitter {
-  override on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-  override once<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
-    return super.once(event, listener as (...args: unknown[]) => void);
-  }
-  override off<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
-  }
-  override emit<K extends keyof Events & string>(event: K, ...args: Events[K]): boolean {
-    return super.emit(event, ...args);
-  }
+type Listener<Events, K extends keyof Events> = (...args: Events[K] & unknown[]) => void;
+
+export interface TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
+  on<K extends keyof Events & string>(event: K, listener: Listener<Events, K>): this;
+  once<K extends keyof Events & string>(event: K, listener: Listener<Events, K>): this;
+  off<K extends keyof Events & string>(event: K, listener: Listener<Events, K>): this;
+  emit<K extends keyof Events & string>(event: K, ...args: Events[K]): boolean;
 }
+
+export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> extends EventEmitter {}
