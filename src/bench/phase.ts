@@ -99,7 +99,9 @@ export const STEADY_AFTER_S = 3;
 export async function runPhase(o: PhaseOptions): Promise<Phase> {
   const bin = fileURLToPath(new URL('../../bin/openrtms.js', import.meta.url));
   const profile = o.cpuProfDir ? { OPENRTMS_BENCH_CPU_PROF: join(o.cpuProfDir, `receiver-${o.side}-${o.streams}-${Date.now()}.cpuprofile`) } : {};
-  const args = ['--expose-gc', bin, 'bench', '--receiver', o.side, '--media', o.media.join(','), ...(o.watch ? ['--watch'] : [])];
+  // OPENRTMS_BENCH_RECEIVER_FLAGS: Node/V8 flags for the receivers (e.g. --trace-gc, --trace-deopt); their output goes to stderr.
+  const flags = (process.env.OPENRTMS_BENCH_RECEIVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const args = ['--expose-gc', ...flags, bin, 'bench', '--receiver', o.side, '--media', o.media.join(','), ...(o.watch ? ['--watch'] : [])];
   const [cmd, argv] = o.receiverCpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(o.receiverCpu), process.execPath, ...args]];
   const child = spawn(cmd, argv, {
     env: { ...process.env, ...profile, OPENRTMS_BENCH_CLIENT: o.creds.clientId, OPENRTMS_BENCH_SECRET: o.creds.clientSecret, OPENRTMS_BENCH_TOKEN: o.creds.secretToken },
