@@ -20,6 +20,7 @@ import { toJson } from '../live/bus.js';
 import { createRuntime } from '../server/runtime.js';
 import { openStore } from '../store/open.js';
 import { floorJoin } from './floor.js';
+import { wakeCoalescingFromEnv } from '../cli/config.js';
 import { readProcStat } from './proc.js';
 import { LatencyHistogram, StreamLag, type LatencySummary } from './latency.js';
 import type { StreamSink } from '../pipeline/types.js';
@@ -91,7 +92,7 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
         async close() {},
       };
     };
-    const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir: dir, extraSinks: () => [measure()], client: { media } });
+    const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir: dir, extraSinks: () => [measure()], client: { media }, wakeCoalescingMs: wakeCoalescingFromEnv('bench') });
     // --watch: what an open dashboard costs, short of its socket: every live message of every stream, serialized.
     if (o.watch) runtime.bus.subscribe({ maxQueue: 1 << 16, deliver: (batch) => batch.forEach((m) => (counters.liveBytes += toJson(m).length)) });
     ({ url } = await runtime.app.listen(0, '127.0.0.1'));

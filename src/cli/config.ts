@@ -4,6 +4,7 @@ import { connectCluster, type Cluster } from '../cluster/index.js';
 import { OpenRtmsError } from '../errors.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/index.js';
 import { UsageError } from './args.js';
+import { DEFAULT_WAKE_COALESCING_MS } from '../util/wake-coalescing.js';
 
 /** The first of `names` that is set; a one-line UsageError naming them otherwise. */
 export function requiredEnv(command: string, names: string[]): string {
@@ -51,6 +52,15 @@ export async function clusterFromEnv(command: string, name: string): Promise<Clu
     if (err instanceof OpenRtmsError) throw new UsageError(`${command}: ${err.message}`);
     throw err;
   }
+}
+
+/** OPENRTMS_WAKE_COALESCING_MS: how long the event loop may sleep after reading frames, so later ones are read together (0 = off). */
+export function wakeCoalescingFromEnv(command: string): number {
+  const text = process.env.OPENRTMS_WAKE_COALESCING_MS;
+  if (text === undefined || text === '') return DEFAULT_WAKE_COALESCING_MS;
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms < 0 || ms > 100) throw new UsageError(`${command}: OPENRTMS_WAKE_COALESCING_MS: expected milliseconds from 0 (off) to 100, got "${text}"`);
+  return ms;
 }
 
 /** OPENRTMS_MEDIA: the media kinds to receive (comma list); undefined = all of them. */

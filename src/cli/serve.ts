@@ -8,7 +8,7 @@ import { createRuntime } from '../server/runtime.js';
 import { UsageError, choiceFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 import { loadDotEnv } from './dotenv.js';
 import { ClusterView, WebhookQueue, subscribeLiveFeed, type Cluster } from '../cluster/index.js';
-import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials } from './config.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials, wakeCoalescingFromEnv } from './config.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -46,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   if (storeKind === 'postgres' && !process.env.DATABASE_URL) throw new UsageError('serve: --store postgres needs DATABASE_URL (postgres://…)');
   const dataDir = resolve(String(v['data-dir'] ?? process.env.OPENRTMS_DATA_DIR ?? './data'));
   const media = mediaFromEnv('serve');
+  const wakeCoalescingMs = wakeCoalescingFromEnv('serve');
   const clustered = Boolean(process.env.NATS_URL);
   if (clustered && storeKind !== 'postgres') throw new UsageError('serve: cluster mode (NATS_URL) needs DATABASE_URL: the gateway and the workers share one PostgreSQL store');
   const logger = commandLogger('serve');
@@ -66,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const queue = cluster && new WebhookQueue(cluster);
-  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
+  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
   const stopRelay = cluster && subscribeLiveFeed(runtime.bus, cluster);
   const stopAll = async () => {
     stopRelay?.();

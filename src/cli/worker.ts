@@ -11,7 +11,7 @@ import { ClusterWorker, closeOrphanedStream, publishLiveFeed } from '../cluster/
 import { openStore } from '../store/open.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
-import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials } from './config.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials, wakeCoalescingFromEnv } from './config.js';
 import { loadDotEnv } from './dotenv.js';
 
 export const spec: CommandSpec = {
@@ -51,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const apiToken = port === undefined ? undefined : apiTokenFor('worker', host);
   const dataDir = resolve(String(v['data-dir'] ?? process.env.OPENRTMS_DATA_DIR ?? './data'));
   const media = mediaFromEnv('worker');
+  const wakeCoalescingMs = wakeCoalescingFromEnv('worker');
   const logger = commandLogger('worker');
   mkdirSync(dataDir, { recursive: true });
 
@@ -76,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     // A killed worker loses what it has not written: transcript and chat go to the store at once.
     storeSink: { flushIntervalMs: 50, maxBatch: 1 },
     recorderFlushMs: 200,
+    wakeCoalescingMs,
     ...(media ? { client: { media } } : {}),
     onStreamClosed: (info, closed) => worker?.onStreamClosed(info, closed),
   });

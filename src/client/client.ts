@@ -35,6 +35,7 @@ import {
   type ParseOptions,
 } from '../protocol/index.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { noteFrameRead } from '../util/wake-coalescing.js';
 import { DEFAULT_RECONNECT, backoffDelay } from './backoff.js';
 import { TAKEOVER_CLOSE_CODE, classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
 import type {
@@ -299,6 +300,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     ws.on('message', (data) => {
       if (gen !== this.#generation) return;
       sock.lastSeen = Date.now();
+      noteFrameRead();
       this.#onMessage(sock, data as Buffer);
     });
     ws.on('error', (err) => {

@@ -2,6 +2,7 @@
  * Wires a running server: store → registry (client + sinks per stream) → webhook handler → HTTP app.
  * Shared by `serve` and `demo` so both run exactly the same pipeline.
  */
+import { coalesceWakeups } from '../util/wake-coalescing.js';
 import type { ClosedEvent, RtmsClientOptions } from '../client/types.js';
 import type { StreamInfo, StreamSink } from '../pipeline/types.js';
 import { StreamRegistry, type RegistryLogger } from '../sessions/registry.js';
@@ -44,6 +45,11 @@ export interface RuntimeOptions {
    * and the API, dashboard and metrics show the cluster's streams from `streams`.
    */
   gateway?: { enqueue(event: StreamEvent): Promise<unknown>; streams: LiveStreams & StreamSource };
+  /**
+   * Wake-up coalescing period for the process while this runtime runs (see util/wake-coalescing.ts);
+   * 0 or absent: off. `serve` and `worker` turn it on; a process that also runs the emulator should not.
+   */
+  wakeCoalescingMs?: number;
 }
 
 export interface Runtime {
@@ -85,6 +91,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     web: (req, res) => web!.handle(req, res),
   });
   web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken });
+  const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
     app,
@@ -101,6 +108,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
         metrics.close();
         bus.close();
         await o.store.close();
+        stopCoalescing();
       })();
       return stopping;
     },
