@@ -36,6 +36,7 @@ import {
 } from '../protocol/index.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { noteFrameRead } from '../util/wake-coalescing.js';
+import { everyShared } from '../util/shared-interval.js';
 import { DEFAULT_RECONNECT, backoffDelay } from './backoff.js';
 import { TAKEOVER_CLOSE_CODE, classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
 import type {
@@ -115,7 +116,8 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   #failures = 0;
   #everJoined = false;
   #granted: MediaParams = {};
-  #watchdog?: NodeJS.Timeout;
+  /** Stops this client's watchdog (one shared timer checks every client with the same period). */
+  #stopWatchdog?: () => void;
   #attemptTimer?: NodeJS.Timeout;
   #reconnectTimer?: NodeJS.Timeout;
   #joinDeadline?: NodeJS.Timeout;
@@ -559,7 +561,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     if (this.#closed) return this.#closed;
     this.#setState('closing');
     this.#teardown();
-    clearInterval(this.#watchdog);
+    this.#stopWatchdog?.();
     clearTimeout(this.#drainTimer);
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#joinDeadline);
@@ -595,7 +597,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
 
   #startWatchdog(): void {
     const period = Math.max(50, Math.min(1000, Math.floor(Math.min(this.#tolerance.signaling, this.#tolerance.media) / 4)));
-    this.#watchdog = setInterval(() => {
+    this.#stopWatchdog = everyShared(period, () => {
       const now = Date.now();
       for (const s of this.#sockets) {
         if (s.handshaken && now - s.lastSeen > s.tolerance) {
@@ -604,8 +606,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
           );
         }
       }
-    }, period);
-    this.#watchdog.unref();
+    });
   }
 
   #request(message: Record<string, unknown> & { msg_type: number }, timeoutMs = this.#opts.requestTimeoutMs ?? 5_000): Promise<AnyMessage> {
