@@ -48,6 +48,11 @@ export interface Phase {
   /** Receiver CPU in steady state, in cores, and of it the main thread's (Linux only). */
   steady_cpu_cores: number;
   steady_main_thread_cores?: number;
+  /**
+   * Wake-ups of the receiver's main thread per second in steady state (voluntary context switches:
+   * each is a sleep in epoll or a futex and a wake-up, which on a VM cost more than reading a frame). Linux only.
+   */
+  steady_wakeups_per_s?: number;
   /** Receiver RSS above its idle baseline at the end of the phase. */
   rss_mb: number;
   /** p99 event-loop delay of the receiver while streaming. */
@@ -112,7 +117,7 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
   // The child's lines: {"url"} once, {"progress"} every second while streaming, then the report.
   const live: ReceiverProgress = { frames: 0, p99: 0, cpu_ms: 0 };
   // The receiver's CPU readings with the time they arrived, for the steady-state window.
-  const readings: { at: number; cpu_ms: number; main_cpu_ms?: number }[] = [];
+  const readings: Reading[] = [];
   const waiting: ((line: string | undefined) => void)[] = [];
   const queued: string[] = [];
   const lines = createInterface({ input: child.stdout! });
@@ -121,7 +126,7 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
     if (!line.startsWith('{')) return void process.stderr.write(`${line}\n`);
     if (line.startsWith('{"progress"')) {
       Object.assign(live, (JSON.parse(line) as { progress: ReceiverProgress }).progress);
-      readings.push({ at: (performance.now() - t0) / 1000, cpu_ms: live.cpu_ms, main_cpu_ms: live.main_cpu_ms });
+      readings.push({ at: (performance.now() - t0) / 1000, cpu_ms: live.cpu_ms, main_cpu_ms: live.main_cpu_ms, main_wakeups: live.main_wakeups });
       return;
     }
     const w = waiting.shift();
@@ -185,6 +190,7 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
     ...(report.main_thread_cpu_ms !== undefined ? { main_thread_cores: round(report.main_thread_cpu_ms / Math.max(report.wall_ms, 1)) } : {}),
     steady_cpu_cores: round(steady ? steady.cpuMsPerS / 1000 : 0),
     ...(steady?.mainMsPerS !== undefined ? { steady_main_thread_cores: round(steady.mainMsPerS / 1000) } : {}),
+    ...(steady?.wakeupsPerS !== undefined ? { steady_wakeups_per_s: Math.round(steady.wakeupsPerS) } : {}),
     rss_mb: round(rssMb, 1),
     event_loop_p99_ms: report.event_loop_p99_ms,
     ...(report.live_bytes !== undefined ? { live_bytes: report.live_bytes } : {}),
@@ -196,7 +202,15 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
  * CPU ms per second (all threads and main thread) between the first reading at least
  * {@link STEADY_AFTER_S} into the phase and the last one a second or more before its end.
  */
-export function steadyState(readings: { at: number; cpu_ms: number; main_cpu_ms?: number }[], durationS: number): { cpuMsPerS: number; mainMsPerS?: number } | undefined {
+/** A receiver's cumulative readings, with the time they arrived (s into the phase). */
+export interface Reading {
+  at: number;
+  cpu_ms: number;
+  main_cpu_ms?: number;
+  main_wakeups?: number;
+}
+
+export function steadyState(readings: Reading[], durationS: number): { cpuMsPerS: number; mainMsPerS?: number; wakeupsPerS?: number } | undefined {
   const inside = readings.filter((r) => r.at >= STEADY_AFTER_S && r.at <= durationS - 1);
   if (inside.length < 2) return undefined;
   const a = inside[0];
@@ -205,5 +219,6 @@ export function steadyState(readings: { at: number; cpu_ms: number; main_cpu_ms?
   return {
     cpuMsPerS: (b.cpu_ms - a.cpu_ms) / seconds,
     ...(a.main_cpu_ms !== undefined && b.main_cpu_ms !== undefined ? { mainMsPerS: (b.main_cpu_ms - a.main_cpu_ms) / seconds } : {}),
+    ...(a.main_wakeups !== undefined && b.main_wakeups !== undefined ? { wakeupsPerS: (b.main_wakeups - a.main_wakeups) / seconds } : {}),
   };
 }

@@ -21,3 +21,18 @@ export function readProcStat(path: string): { name: string; cpuMs: number } | un
   // utime and stime are fields 14 and 15 of proc(5): 11 and 12 after the name.
   return { name: stat.slice(stat.indexOf('(') + 1, close), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND };
 }
+
+/**
+ * Voluntary context switches of a process or thread (`/proc/<pid>/task/<tid>/status`): how often it
+ * went to sleep and was woken again, for an event loop about once per wake-up. Undefined off Linux.
+ */
+export function readWakeups(statusPath: string): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(statusPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^voluntary_ctxt_switches:\s*(\d+)/m.exec(status);
+  return m ? Number(m[1]) : undefined;
+}

@@ -21,7 +21,7 @@ import { createRuntime } from '../server/runtime.js';
 import { openStore } from '../store/open.js';
 import { floorJoin } from './floor.js';
 import { wakeCoalescingFromEnv } from '../cli/config.js';
-import { readProcStat } from './proc.js';
+import { readProcStat, readWakeups } from './proc.js';
 import { LatencyHistogram, StreamLag, type LatencySummary } from './latency.js';
 import type { StreamSink } from '../pipeline/types.js';
 
@@ -51,6 +51,8 @@ export interface ReceiverProgress {
   /** CPU (all threads) and main-thread CPU since "start", in ms: the bench takes the steady state from these. */
   cpu_ms: number;
   main_cpu_ms?: number;
+  /** The main thread's wake-ups (voluntary context switches) since "start". Linux only. */
+  main_wakeups?: number;
 }
 
 export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], creds: { clientId: string; clientSecret: string; secretToken: string }, o: { watch?: boolean } = {}): Promise<void> {
@@ -122,6 +124,7 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
   const profiler = cpuProfiler();
   let wallStart = performance.now();
   let mainStart: number | undefined;
+  let wakeupsStart: number | undefined;
   let progress: NodeJS.Timeout | undefined;
   let buffered = '';
   for await (const chunk of process.stdin) {
@@ -130,12 +133,20 @@ export async function runReceiver(mode: 'floor' | 'full', media: MediaKind[], cr
       if (profileTo) await profiler.start();
       cpuStart = process.cpuUsage();
       mainStart = mainThreadCpuMs();
+      wakeupsStart = mainThreadWakeups();
       wallStart = performance.now();
       loopDelay.enable();
       progress = setInterval(() => {
         const used = process.cpuUsage(cpuStart);
         const main = mainThreadCpuMs();
-        const p: ReceiverProgress = { frames: counters.frames, p99: latency.percentile(99), cpu_ms: (used.user + used.system) / 1000, ...(main !== undefined && mainStart !== undefined ? { main_cpu_ms: main - mainStart } : {}) };
+        const wakeups = mainThreadWakeups();
+        const p: ReceiverProgress = {
+          frames: counters.frames,
+          p99: latency.percentile(99),
+          cpu_ms: (used.user + used.system) / 1000,
+          ...(main !== undefined && mainStart !== undefined ? { main_cpu_ms: main - mainStart } : {}),
+          ...(wakeups !== undefined && wakeupsStart !== undefined ? { main_wakeups: wakeups - wakeupsStart } : {}),
+        };
         process.stdout.write(JSON.stringify({ progress: p }) + '\n');
       }, 1000);
       buffered = '';
@@ -189,6 +200,11 @@ function cpuProfiler(): { start(): Promise<void>; stop(): Promise<unknown> } {
 /** CPU time (user + system) of this process's main thread, in ms; undefined off Linux. */
 function mainThreadCpuMs(): number | undefined {
   return readProcStat(`/proc/self/task/${process.pid}/stat`)?.cpuMs;
+}
+
+/** Voluntary context switches of this process's main thread; undefined off Linux. */
+function mainThreadWakeups(): number | undefined {
+  return readWakeups(`/proc/self/task/${process.pid}/status`);
 }
 
 function summary(h: LatencyHistogram): LatencySummary {

@@ -178,8 +178,8 @@ describe('openrtms bench --json', () => {
 
   it('steady state: CPU per second between the joins and the last second', () => {
     // 100 ms of CPU per second while streams join, 40 per second after STEADY_AFTER_S.
-    const readings = Array.from({ length: 11 }, (_, at) => ({ at, cpu_ms: at <= STEADY_AFTER_S ? 100 * at : 100 * STEADY_AFTER_S + 40 * (at - STEADY_AFTER_S), main_cpu_ms: 30 * at }));
-    assert.deepEqual(steadyState(readings, 10), { cpuMsPerS: 40, mainMsPerS: 30 });
+    const readings = Array.from({ length: 11 }, (_, at) => ({ at, cpu_ms: at <= STEADY_AFTER_S ? 100 * at : 100 * STEADY_AFTER_S + 40 * (at - STEADY_AFTER_S), main_cpu_ms: 30 * at, main_wakeups: 200 * at }));
+    assert.deepEqual(steadyState(readings, 10), { cpuMsPerS: 40, mainMsPerS: 30, wakeupsPerS: 200 });
     assert.equal(steadyState(readings.slice(0, 4), 4), undefined, 'no two readings inside the window');
     assert.deepEqual(steadyState(readings.map(({ at, cpu_ms }) => ({ at, cpu_ms })), 10), { cpuMsPerS: 40 });
   });
