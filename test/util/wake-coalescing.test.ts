@@ -120,7 +120,8 @@ describe('wake-up coalescing', () => {
     // with it, a read takes what arrived during the whole period on that socket.
     assert.ok(on.reads * 3 < off.reads, `reads: ${on.reads} coalesced vs ${off.reads} without`);
     assert.ok(on.messages / on.reads >= 5, `${(on.messages / on.reads).toFixed(1)} messages per read`);
-    assert.ok(on.maxDelayMs < periodMs + 40, `a message waited ${on.maxDelayMs.toFixed(1)} ms (period ${periodMs})`);
+    // Generous: on a loaded CI machine the scheduler adds its own delay on top of the period.
+    assert.ok(on.maxDelayMs < periodMs + 100, `a message waited ${on.maxDelayMs.toFixed(1)} ms (period ${periodMs})`);
     assert.ok((wakeCoalescingStats.sleptMs - before.sleptMs) / sleeps <= periodMs + 2, 'no sleep is longer than the period');
   });
 
@@ -130,7 +131,7 @@ describe('wake-up coalescing', () => {
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 10));
     // Five 10 ms timers in a row take 50 ms; a 50 ms sleep after each would make it 250.
-    assert.ok(performance.now() - t0 < 150, `five 10 ms timers took ${(performance.now() - t0).toFixed(0)} ms`);
+    assert.ok(performance.now() - t0 < 200, `five 10 ms timers took ${(performance.now() - t0).toFixed(0)} ms`);
     assert.equal(wakeCoalescingStats.sleeps, before);
   });
 
