@@ -198,10 +198,6 @@ export async function runPhase(o: PhaseOptions): Promise<Phase> {
   };
 }
 
-/**
- * CPU ms per second (all threads and main thread) between the first reading at least
- * {@link STEADY_AFTER_S} into the phase and the last one a second or more before its end.
- */
 /** A receiver's cumulative readings, with the time they arrived (s into the phase). */
 export interface Reading {
   at: number;
@@ -210,6 +206,10 @@ export interface Reading {
   main_wakeups?: number;
 }
 
+/**
+ * CPU ms per second (all threads and main thread) and main-thread wake-ups per second between the
+ * first reading at least {@link STEADY_AFTER_S} into the phase and the last one a second or more before its end.
+ */
 export function steadyState(readings: Reading[], durationS: number): { cpuMsPerS: number; mainMsPerS?: number; wakeupsPerS?: number } | undefined {
   const inside = readings.filter((r) => r.at >= STEADY_AFTER_S && r.at <= durationS - 1);
   if (inside.length < 2) return undefined;

@@ -4,7 +4,7 @@ import { connectCluster, type Cluster } from '../cluster/index.js';
 import { OpenRtmsError } from '../errors.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/index.js';
 import { UsageError } from './args.js';
-import { DEFAULT_WAKE_COALESCING_MS } from '../util/wake-coalescing.js';
+import { DEFAULT_WAKE_COALESCING_MS, MAX_WAKE_COALESCING_MS } from '../util/wake-coalescing.js';
 
 /** The first of `names` that is set; a one-line UsageError naming them otherwise. */
 export function requiredEnv(command: string, names: string[]): string {
@@ -59,7 +59,9 @@ export function wakeCoalescingFromEnv(command: string): number {
   const text = process.env.OPENRTMS_WAKE_COALESCING_MS;
   if (text === undefined || text === '') return DEFAULT_WAKE_COALESCING_MS;
   const ms = Number(text);
-  if (!Number.isFinite(ms) || ms < 0 || ms > 100) throw new UsageError(`${command}: OPENRTMS_WAKE_COALESCING_MS: expected milliseconds from 0 (off) to 100, got "${text}"`);
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_WAKE_COALESCING_MS) {
+    throw new UsageError(`${command}: OPENRTMS_WAKE_COALESCING_MS: expected milliseconds from 0 (off) to ${MAX_WAKE_COALESCING_MS}, got "${text}"`);
+  }
   return ms;
 }
 

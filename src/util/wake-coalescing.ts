@@ -21,6 +21,9 @@
  */
 export const DEFAULT_WAKE_COALESCING_MS = 5;
 
+/** Longest period accepted: beyond it the added latency would be felt by live consumers. */
+export const MAX_WAKE_COALESCING_MS = 100;
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let periodMs = 0;
 let scheduled = false;
@@ -43,7 +46,7 @@ export function wakeCoalescingPeriod(): number {
  */
 export function coalesceWakeups(ms: number): () => void {
   if (!(ms > 0)) return () => {};
-  if (ms > 100) throw new RangeError(`wake-up coalescing period must be at most 100 ms, got ${ms}`);
+  if (ms > MAX_WAKE_COALESCING_MS) throw new RangeError(`wake-up coalescing period must be at most ${MAX_WAKE_COALESCING_MS} ms, got ${ms}`);
   owners.push(ms);
   periodMs = ms;
   let done = false;
@@ -66,8 +69,9 @@ export function noteFrameRead(): void {
 function sleepOut(): void {
   scheduled = false;
   const now = performance.now();
-  const wait = Math.min(periodMs, turnStart + periodMs - now);
-  if (wait > 0.1 && periodMs > 0) {
+  // turnStart is in the past, so this is at most the period (and at most 0 once coalescing is off).
+  const wait = turnStart + periodMs - now;
+  if (wait > 0.1) {
     Atomics.wait(sleeper, 0, 0, wait);
     const after = performance.now();
     wakeCoalescingStats.sleeps++;
