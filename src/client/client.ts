@@ -3,9 +3,13 @@
  *
  * It owns the signaling socket and the media socket(s): both handshakes, CLIENT_READY_ACK,
  * keep-alive answers on every socket, a watchdog that treats a socket silent past Zoom's
- * tolerance as dead, reconnection with exponential backoff and jitter while the stream is live,
- * and a graceful `leave()` through STREAM_CLOSE_REQ. Terminal conditions (stream ended,
- * signature rejected, taken over by another connection) stop retrying and are reported in `closed`.
+ * tolerance as dead, and a graceful `leave()` through STREAM_CLOSE_REQ. Recovery follows Zoom's
+ * "Failover and reconnection": a lost signaling connection re-opens both (exponential backoff with
+ * jitter); a lost media connection, or MEDIA_CONNECTION_INTERRUPTED / STREAM_STATE INTERRUPTED
+ * (reason 14) on signaling, re-opens only media; `reconnect()` re-opens both at once when Zoom
+ * announces a server failure (a new `*.rtms_started` with new URLs) or sends `*.rtms_interrupted`.
+ * Terminal conditions (stream ended, signature rejected, taken over by another connection) stop
+ * retrying and are reported in `closed`.
  */
 import { on } from 'node:events';
 import { randomInt } from 'node:crypto';
@@ -13,6 +17,7 @@ import WebSocket from 'ws';
 import { ConnectionError, InvalidStateError, OpenRtmsError, ProtocolError, type ErrorCode } from '../errors.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
+  DUPLICATE_SIGNAL_RETRY,
   ID_FIELD,
   KEEPALIVE_TOLERANCE_MS,
   MEDIA_KINDS,
@@ -20,11 +25,13 @@ import {
   PROTOCOL_VERSION,
   SERVER_TO_CLIENT,
   SessionState,
+  StopReason,
   StreamState,
   EventType,
   buildMediaParams,
   mediaTypeMask,
   parseMessage,
+  payloadId,
   productOfPayload,
   rtmsSignature,
   type AnyMessage,
@@ -37,7 +44,7 @@ import {
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { noteFrameRead } from '../util/wake-coalescing.js';
 import { everyShared } from '../util/shared-interval.js';
-import { DEFAULT_RECONNECT, backoffDelay } from './backoff.js';
+import { DEFAULT_RECONNECT, backoffDelay, duplicateSignalDelay } from './backoff.js';
 import { TAKEOVER_CLOSE_CODE, classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
 import type {
   ClientState,
@@ -46,6 +53,7 @@ import type {
   CloseReason,
   JoinInput,
   ReconnectOptions,
+  ReconnectScope,
   RtmsClientEvents,
   RtmsClientOptions,
 } from './types.js';
@@ -65,6 +73,8 @@ interface Socket {
   lastSeen: number;
   tolerance: number;
   handshaken: boolean;
+  /** Torn down or replaced by a newer socket: its late events are ignored. */
+  replaced?: boolean;
 }
 
 interface Pending {
@@ -77,6 +87,9 @@ const noopLogger = { debug() {}, info() {}, warn() {} };
 
 /** Longest wait for the media socket(s) to close after Zoom ended the stream. */
 const DRAIN_AFTER_END_MS = 1000;
+
+/** Media-only reconnects that may fail in a row before both connections are re-opened. */
+const MEDIA_ONLY_ATTEMPTS = 3;
 
 /** Response msg_type awaited for each request msg_type. */
 const RESPONSE_OF: Partial<Record<number, number>> = {
@@ -92,8 +105,8 @@ export function toTarget(input: JoinInput): Target {
     const product = input.product ?? 'meeting';
     return { product, id: input.meetingUuid, streamId: input.rtmsStreamId, serverUrls: input.serverUrls };
   }
-  const id = input.meeting_uuid || input.session_id || input.engagement_id;
-  if (!id) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no meeting_uuid, session_id or engagement_id');
+  const id = payloadId(input);
+  if (!id) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no meeting_uuid, webinar_uuid, session_id, engagement_id or call_id');
   if (!input.rtms_stream_id) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no rtms_stream_id');
   if (!input.server_urls) throw new OpenRtmsError('RTMS_INVALID_PAYLOAD', 'join payload has no server_urls (the signaling URL)');
   return { product: productOfPayload(input), id, streamId: input.rtms_stream_id, serverUrls: input.server_urls };
@@ -114,8 +127,15 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   #sockets: Socket[] = [];
   #generation = 0;
   #failures = 0;
+  /** Status-8 refusals in a row (Zoom's library retries those 3 times on its own schedule). */
+  #duplicateRefusals = 0;
+  /** Failed media-only reconnects in a row; past MEDIA_ONLY_ATTEMPTS both sockets are re-opened. */
+  #mediaFailures = 0;
+  #mediaTimer?: NodeJS.Timeout;
   #everJoined = false;
   #granted: MediaParams = {};
+  /** Media server URLs from the last signaling handshake (media-only reconnects reuse them). */
+  #mediaUrls?: Record<string, string>;
   /** Stops this client's watchdog (one shared timer checks every client with the same period). */
   #stopWatchdog?: () => void;
   #attemptTimer?: NodeJS.Timeout;
@@ -138,6 +158,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     frames: { audio: 0, video: 0, deskshare: 0, transcript: 0, chat: 0 },
     bytes: 0,
     reconnects: 0,
+    mediaReconnects: 0,
     keepAlivesAnswered: 0,
     protocolErrors: 0,
   };
@@ -233,6 +254,26 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     return Promise.resolve(this.#closed!);
   }
 
+  /**
+   * Re-opens both connections now, to `serverUrls` when given. For what Zoom announces by webhook:
+   * a new `*.rtms_started` with new `server_urls` for a stream already held (RTMS server failure)
+   * or `*.rtms_interrupted` (the server ended both connections). Any pending backoff is cut short.
+   * Returns false when the client has not joined yet or is closing or closed.
+   */
+  reconnect(cause: 'server-failover' | 'interrupted', serverUrls?: string): boolean {
+    if (this.#closed || !this.#target || this.#state === 'idle' || this.#state === 'closing') return false;
+    if (serverUrls) this.#target.serverUrls = serverUrls;
+    const error =
+      cause === 'server-failover'
+        ? new ConnectionError('RTMS_SERVER_FAILOVER', 'Zoom moved the stream to a new RTMS server (a new rtms_started with new server_urls)')
+        : new ConnectionError('RTMS_INTERRUPTED', 'Zoom ended the connection and sent rtms_interrupted');
+    this.#teardown();
+    this.#failures = 0;
+    this.#duplicateRefusals = 0;
+    this.#retry(error, 0);
+    return true;
+  }
+
   /** Resolves once the client has closed for good, with the reason. */
   whenClosed(): Promise<ClosedEvent> {
     if (this.#closed) return Promise.resolve(this.#closed);
@@ -300,7 +341,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     const sock: Socket = { ws, role, kind, lastSeen: Date.now(), tolerance: this.#tolerance[role], handshaken: false };
     this.#sockets.push(sock);
     ws.on('message', (data) => {
-      if (gen !== this.#generation) return;
+      if (gen !== this.#generation || sock.replaced) return;
       sock.lastSeen = Date.now();
       noteFrameRead();
       this.#onMessage(sock, data as Buffer);
@@ -309,7 +350,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       if (gen === this.#generation) this.#log.debug({ role, kind, err: err.message }, 'socket error');
     });
     ws.on('close', (code, reason) => {
-      if (gen !== this.#generation || this.#closed) return;
+      if (gen !== this.#generation || this.#closed || sock.replaced) return;
       if (this.#ending) {
         if (!this.#mediaOpen()) this.#finishEnding();
         return;
@@ -322,12 +363,21 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
         this.#finish('kicked', new ConnectionError('RTMS_KICKED', 'another connection took over the stream (close code 4001)', { role, code }));
         return;
       }
-      this.#lost(new ConnectionError('RTMS_CONNECTION_LOST', `${role} socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`, { role, kind, code }));
+      const error = new ConnectionError('RTMS_CONNECTION_LOST', `${role} socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`, { role, kind, code });
+      if (role === 'media' && this.#signalingUp()) this.#mediaLost(error);
+      else this.#lost(error);
     });
     return sock;
   }
 
+  /** The signaling socket is open and handshaken (so a media-only reconnect can work). */
+  #signalingUp(): boolean {
+    const s = this.#sockets.find((x) => x.role === 'signaling');
+    return !!s && s.handshaken && s.ws.readyState === WebSocket.OPEN;
+  }
+
   #openMedia(serverUrls: Record<string, string>, gen: number): void {
+    this.#mediaUrls = serverUrls;
     const perKind = this.#opts.socketMode === 'per-kind';
     const groups: { kind: Socket['kind']; url: string; kinds: MediaKind[] }[] = [];
     if (perKind) {
@@ -358,11 +408,15 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     }
   }
 
-  /** Fields both handshakes carry: version, the product's id field, stream id, sequence, signature. */
+  /**
+   * Fields both handshakes carry: version, the id, stream id, sequence, signature. The id goes in
+   * `meeting_uuid` (Zoom's library sends it there for every product) and in the product's own field.
+   */
   #signedHandshake(): Record<string, unknown> {
     const t = this.#target!;
     return {
       protocol_version: PROTOCOL_VERSION,
+      meeting_uuid: t.id,
       [ID_FIELD[t.product]]: t.id,
       rtms_stream_id: t.streamId,
       sequence: randomInt(1, 2 ** 31),
@@ -430,6 +484,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
         const stopReason = m.reason ?? m.stop_reason;
         this.emit('streamState', { state: m.state, stopReason, timestamp: m.timestamp });
         if (m.state === StreamState.TERMINATED) this.#streamEnded(classifyStreamEnd(stopReason));
+        else if (m.state === StreamState.INTERRUPTED && stopReason === StopReason.STOP_BC_DATA_CONNECTION_INTERRUPTED) this.#mediaInterrupted();
         return;
       }
       case MsgType.SESSION_STATE_UPDATE: {
@@ -453,6 +508,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     if (sock.role !== 'signaling' || sock.handshaken) return;
     if (m.status_code !== 0) return this.#handshakeRejected('signaling', m.status_code, m.reason);
     sock.handshaken = true;
+    this.#duplicateRefusals = 0;
     const urls = m.media_server?.server_urls ?? {};
     this.#openMedia(urls, this.#generation);
   }
@@ -464,6 +520,16 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     if (m.media_params) this.#granted = { ...this.#granted, ...m.media_params };
     if (!this.#sockets.every((s) => s.handshaken)) return;
     const signaling = this.#sockets.find((s) => s.role === 'signaling')!;
+    if (this.#state === 'ready') {
+      // A media-only reconnect completed: CLIENT_READY_ACK again, as Zoom's sample and library do.
+      this.#send(signaling, { msg_type: MsgType.CLIENT_READY_ACK, rtms_stream_id: this.#target!.streamId });
+      clearTimeout(this.#mediaTimer);
+      this.#mediaTimer = undefined;
+      const attempt = this.#mediaFailures;
+      this.#mediaFailures = 0;
+      this.emit('joined', { mediaParams: this.#granted, reconnected: true, attempt, scope: 'media' });
+      return;
+    }
     const events = [
       ...(this.#opts.subscribeEvents ?? []).map((event_type) => ({ event_type, subscribe: true })),
       ...(this.#opts.unsubscribeEvents ?? []).map((event_type) => ({ event_type, subscribe: false })),
@@ -481,20 +547,28 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       this.#join.resolve();
       this.#join = undefined;
     }
-    this.emit('joined', { mediaParams: this.#granted, reconnected, attempt });
+    this.emit('joined', { mediaParams: this.#granted, reconnected, attempt, scope: 'all' });
   }
 
   #handshakeRejected(role: string, status: number, reason?: string): void {
     const verdict = classifyHandshakeStatus(status);
     const message = `${role} handshake rejected with status ${status}${verdict.name ? ` (${verdict.name})` : ''}${reason ? `: ${reason}` : ''}`;
+    if (verdict.terminal) return this.#fatal(verdict.closeReason, new ConnectionError(verdict.code, message, { role, status, reason }));
+    if (verdict.duplicateSignal && this.#duplicateRefusals < DUPLICATE_SIGNAL_RETRY.attempts) {
+      // The server still holds our previous signaling connection: Zoom's schedule, 1.5 s doubling.
+      this.#teardown();
+      const delayMs = duplicateSignalDelay(++this.#duplicateRefusals);
+      return this.#retry(new ConnectionError('RTMS_DUPLICATE_SIGNAL', message, { role, status, reason }), delayMs);
+    }
     const error = new ConnectionError(verdict.code, message, { role, status, reason });
-    if (verdict.terminal) this.#fatal(verdict.closeReason, error);
+    if (role === 'media' && this.#signalingUp()) this.#mediaLost(error);
     else this.#lost(error);
   }
 
   #onEvent(m: Message<6>): void {
     const e = m.event;
     this.emit('event', e);
+    if (e.event_type === EventType.MEDIA_CONNECTION_INTERRUPTED) this.#mediaInterrupted();
     const timestamp = e.timestamp ?? Date.now();
     const participants = (e.participants ?? (e.user_id !== undefined ? [{ user_id: e.user_id, user_name: e.user_name }] : [])).map((p) => ({
       userId: p.user_id,
@@ -534,7 +608,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     this.#finish(e.reason, e.error, e.stopReason);
   }
 
-  /** A connection-level failure: tear down and retry, unless retries are off or exhausted. */
+  /** A connection-level failure: tear down both connections and retry, unless retries are off or exhausted. */
   #lost(error: OpenRtmsError): void {
     if (this.#closed || this.#state === 'closing') return;
     this.#teardown();
@@ -544,13 +618,66 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       this.#finish('reconnect-exhausted', exhausted);
       return;
     }
-    const delayMs = backoffDelay(this.#failures, this.#reconnect);
+    this.#retry(error, backoffDelay(this.#failures, this.#reconnect));
+  }
+
+  /** Schedules a new connection of both sockets (they are already torn down). */
+  #retry(error: OpenRtmsError, delayMs: number): void {
     this.#log.info({ streamId: this.#target?.streamId, attempt: this.#failures, delayMs, code: error.code }, 'reconnecting');
     this.#setState(this.#everJoined ? 'reconnecting' : 'connecting');
     this.stats.reconnects += this.#everJoined ? 1 : 0;
-    this.emit('reconnecting', { attempt: this.#failures, delayMs, error });
+    this.emit('reconnecting', { attempt: this.#failures, delayMs, error, scope: 'all' });
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#mediaTimer);
+    this.#mediaTimer = undefined;
     this.#reconnectTimer = setTimeout(() => this.#connect(), delayMs);
+  }
+
+  /**
+   * A media connection failed while signaling is up (the socket closed, went silent, or its
+   * handshake failed): re-open media only, after a backoff; past a few failures, both connections.
+   */
+  #mediaLost(error: OpenRtmsError): void {
+    if (this.#closed || this.#state === 'closing' || this.#state !== 'ready') return this.#lost(error);
+    if (this.#mediaTimer) return; // already scheduled
+    this.#mediaFailures++;
+    if (this.#mediaFailures > MEDIA_ONLY_ATTEMPTS) {
+      this.#mediaFailures = 0;
+      return this.#lost(error);
+    }
+    const delayMs = backoffDelay(this.#mediaFailures, this.#reconnect);
+    this.#scheduleMediaReopen(error, delayMs);
+  }
+
+  /**
+   * Zoom says on signaling that our media connection was interrupted (event 7, or STREAM_STATE
+   * INTERRUPTED with reason 14): re-open media now. A reconnect already under way is hurried, and
+   * one whose new sockets are handshaking is left alone.
+   */
+  #mediaInterrupted(): void {
+    if (this.#closed || this.#state !== 'ready') return;
+    const media = this.#sockets.filter((s) => s.role === 'media');
+    const fresh = media.some((s) => !s.handshaken && s.ws.readyState !== WebSocket.CLOSED && s.ws.readyState !== WebSocket.CLOSING);
+    if (fresh && !this.#mediaTimer) return;
+    this.#mediaFailures = Math.max(this.#mediaFailures, 1);
+    this.#scheduleMediaReopen(new ConnectionError('RTMS_MEDIA_INTERRUPTED', 'Zoom reported the media connection interrupted (MEDIA_CONNECTION_INTERRUPTED)'), 0);
+  }
+
+  #scheduleMediaReopen(error: OpenRtmsError, delayMs: number): void {
+    clearTimeout(this.#mediaTimer);
+    this.#log.info({ streamId: this.#target?.streamId, attempt: this.#mediaFailures, delayMs, code: error.code }, 'reconnecting media');
+    this.stats.mediaReconnects++;
+    this.emit('reconnecting', { attempt: this.#mediaFailures, delayMs, error, scope: 'media' });
+    this.#mediaTimer = setTimeout(() => this.#reopenMedia(), delayMs);
+  }
+
+  /** Replaces every media socket with a new one (signaling stays); media flows after CLIENT_READY_ACK. */
+  #reopenMedia(): void {
+    this.#mediaTimer = undefined;
+    if (this.#closed || this.#state !== 'ready' || !this.#signalingUp() || !this.#mediaUrls) return;
+    for (const s of this.#sockets) if (s.role === 'media') this.#drop(s);
+    this.#sockets = this.#sockets.filter((s) => s.role !== 'media');
+    this.#openMedia(this.#mediaUrls, this.#generation);
   }
 
   #fatal(reason: CloseReason, error: OpenRtmsError): void {
@@ -587,12 +714,18 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
 
   #teardown(): void {
     this.#generation++;
-    for (const s of this.#sockets) {
-      s.ws.removeAllListeners('open');
-      s.ws.on('error', () => {}); // a late error after terminate must not become an uncaught exception
-      if (s.ws.readyState === WebSocket.OPEN || s.ws.readyState === WebSocket.CONNECTING) s.ws.terminate();
-    }
+    clearTimeout(this.#mediaTimer);
+    this.#mediaTimer = undefined;
+    for (const s of this.#sockets) this.#drop(s);
     this.#sockets = [];
+  }
+
+  /** Ends one socket for good; its late events are ignored. */
+  #drop(s: Socket): void {
+    s.replaced = true;
+    s.ws.removeAllListeners('open');
+    s.ws.on('error', () => {}); // a late error after terminate must not become an uncaught exception
+    if (s.ws.readyState === WebSocket.OPEN || s.ws.readyState === WebSocket.CONNECTING) s.ws.terminate();
   }
 
   #startWatchdog(): void {
@@ -601,9 +734,12 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       const now = Date.now();
       for (const s of this.#sockets) {
         if (s.handshaken && now - s.lastSeen > s.tolerance) {
-          return this.#lost(
-            new ConnectionError('RTMS_KEEPALIVE_TIMEOUT', `${s.role} socket silent for ${now - s.lastSeen} ms (tolerance ${s.tolerance} ms)`, { role: s.role }),
-          );
+          const error = new ConnectionError('RTMS_KEEPALIVE_TIMEOUT', `${s.role} socket silent for ${now - s.lastSeen} ms (tolerance ${s.tolerance} ms)`, { role: s.role });
+          if (s.role === 'media' && this.#signalingUp()) {
+            s.lastSeen = now; // one media-only reconnect per silence
+            return this.#mediaLost(error);
+          }
+          return this.#lost(error);
         }
       }
     });

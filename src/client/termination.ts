@@ -3,7 +3,7 @@
  * protocol constants, so the policy is in one place and testable without sockets.
  */
 import type { ErrorCode } from '../errors.js';
-import { StatusCode, StopReason, nameOf } from '../protocol/index.js';
+import { StatusCode, StopReason, nameOf, statusCategory } from '../protocol/index.js';
 import type { CloseReason } from './types.js';
 
 export interface StatusVerdict {
@@ -11,38 +11,30 @@ export interface StatusVerdict {
   closeReason: CloseReason;
   code: ErrorCode;
   name?: string;
+  /** Status 8: the server still holds our previous signaling connection; retried on Zoom's 1.5 s schedule. */
+  duplicateSignal?: boolean;
 }
 
-const SIGNATURE_STATUSES = new Set<number>([StatusCode.STATUS_INVALID_SIGNATURE, StatusCode.STATUS_SIGNATURE_NOT_EXIST]);
-/** The stream is gone or never existed: retrying cannot help. */
-const GONE_STATUSES = new Set<number>([
-  StatusCode.STATUS_STREAM_TERMINATED,
-  StatusCode.STATUS_MEETING_NOT_FOUND,
-  StatusCode.STATUS_MEETING_UUID_NOT_EXIST,
-  StatusCode.STATUS_RTMS_STREAM_ID_NOT_EXIST,
-  StatusCode.STATUS_STREAM_ID_NOT_EXIST,
-]);
-/** Our request was malformed: the same request will fail again. */
-const REQUEST_STATUSES = new Set<number>([
-  StatusCode.STATUS_INVALID_JSON_MSG_SIZE,
-  StatusCode.STATUS_INVALID_JSON_MSG,
-  StatusCode.STATUS_INVALID_MESSAGE_TYPE,
-  StatusCode.STATUS_MSG_TYPE_NOT_EXIST,
-  StatusCode.STATUS_MSG_TYPE_NOT_UINT,
-  StatusCode.STATUS_INVALID_PROTOCOL_VERSION,
-  StatusCode.STATUS_SEQUENCE_NOT_EXIST,
-  StatusCode.STATUS_INVALID_MEDIA_TYPE,
-  StatusCode.STATUS_MEDIA_PARAMS_NOT_EXIST,
-  StatusCode.STATUS_INVALID_MEDIA_PARAMS,
-]);
-
-/** Classifies a non-zero handshake `status_code`. Unknown codes are retried. */
+/**
+ * Classifies a non-zero handshake `status_code` by its category (Zoom's library table, PROTOCOL.md
+ * §4): a bad signature, a gone stream and a malformed or unsupported request fail the same way
+ * again and end the client; connection conflicts (8, 15, 16) and server-side trouble are retried.
+ */
 export function classifyHandshakeStatus(status: number): StatusVerdict {
   const name = nameOf(StatusCode, status) as string | undefined;
-  if (SIGNATURE_STATUSES.has(status)) return { terminal: true, closeReason: 'signature-rejected', code: 'RTMS_SIGNATURE_REJECTED', name };
-  if (GONE_STATUSES.has(status)) return { terminal: true, closeReason: 'stream-terminated', code: 'RTMS_STREAM_TERMINATED', name };
-  if (REQUEST_STATUSES.has(status)) return { terminal: true, closeReason: 'handshake-failed', code: 'RTMS_HANDSHAKE_FAILED', name };
-  return { terminal: false, closeReason: 'handshake-failed', code: 'RTMS_HANDSHAKE_FAILED', name };
+  switch (statusCategory(status)) {
+    case 'auth':
+      return { terminal: true, closeReason: 'signature-rejected', code: 'RTMS_SIGNATURE_REJECTED', name };
+    case 'stream':
+      return { terminal: true, closeReason: 'stream-terminated', code: 'RTMS_STREAM_TERMINATED', name };
+    case 'request':
+    case 'media':
+      return { terminal: true, closeReason: 'handshake-failed', code: 'RTMS_HANDSHAKE_FAILED', name };
+    case 'connection':
+      return { terminal: false, closeReason: 'handshake-failed', code: 'RTMS_HANDSHAKE_FAILED', name, duplicateSignal: status === StatusCode.DUPLICATE_SIGNAL_REQUEST };
+    default:
+      return { terminal: false, closeReason: 'handshake-failed', code: 'RTMS_HANDSHAKE_FAILED', name };
+  }
 }
 
 export interface EndVerdict {
@@ -54,7 +46,8 @@ export interface EndVerdict {
 
 /**
  * Stop reasons that mean another connection took the stream over. Zoom's documentation does not
- * name the signal; INSTANCE_CONNECTION_INTERRUPTED is what our emulator sends (docs/protocol-notes.md).
+ * name the signal; INSTANCE_CONNECTION_INTERRUPTED is what our emulator's `kick` fault sends
+ * (docs/protocol-notes.md).
  */
 const TAKEOVER_REASONS = new Set<number>([StopReason.STOP_BC_INSTANCE_CONNECTION_INTERRUPTED]);
 

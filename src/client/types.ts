@@ -5,12 +5,18 @@ import type {
   EventUpdate,
   MediaKind,
   MediaParams,
+  PayloadIds,
   Product,
   TranscriptParams,
   VideoParams,
 } from '../protocol/index.js';
 
-/** Reconnection policy. Defaults: 0.5 s doubling to 30 s, ±30 % jitter, 20 attempts. */
+/**
+ * Reconnection policy. Defaults: 0.5 s doubling to 30 s, ±30 % jitter, 20 attempts. The curve is Zoom's
+ * recommended one (3 s doubling to 30 s) started earlier: the server already knows the connection
+ * dropped and waits for it (~60 s for signaling, ~30 s for media), so an early retry loses less. Status 8 (duplicate signal request) follows Zoom's own
+ * 1.5 s doubling schedule instead.
+ */
 export interface ReconnectOptions {
   enabled?: boolean;
   initialDelayMs?: number;
@@ -64,7 +70,7 @@ export interface ClientLogger {
 
 /** What `join()` accepts: a webhook payload of any product, or an already normalised one. */
 export type JoinInput =
-  | { meeting_uuid?: string; session_id?: string; engagement_id?: string; rtms_stream_id: string; server_urls: string; operator_id?: string }
+  | (PayloadIds & { rtms_stream_id: string; server_urls: string; operator_id?: string })
   | { product?: Product; meetingUuid: string; rtmsStreamId: string; serverUrls: string };
 
 export type ClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -136,24 +142,37 @@ export interface ClosedEvent {
   error?: OpenRtmsError;
 }
 
+/**
+ * What a reconnection re-opens: `all` (signaling and media: the signaling connection dropped, the
+ * server failed over, or Zoom sent `*.rtms_interrupted`) or `media` only (a media connection
+ * dropped while signaling stayed up, or Zoom sent MEDIA_CONNECTION_INTERRUPTED).
+ */
+export type ReconnectScope = 'all' | 'media';
+
 export interface JoinedEvent {
   /** Media parameters the server granted (per kind). */
   mediaParams: MediaParams;
   /** True when this join restored a dropped connection. */
   reconnected: boolean;
   attempt: number;
+  /** What was re-opened, when `reconnected`. */
+  scope: ReconnectScope;
 }
 
 export interface ReconnectingEvent {
   attempt: number;
   delayMs: number;
   error: OpenRtmsError;
+  scope: ReconnectScope;
 }
 
 export interface ClientStats {
   frames: Record<'audio' | 'video' | 'deskshare' | 'transcript' | 'chat', number>;
   bytes: number;
+  /** Full reconnections (signaling and media). */
   reconnects: number;
+  /** Media-only reconnections (signaling stayed up). */
+  mediaReconnects: number;
   keepAlivesAnswered: number;
   protocolErrors: number;
 }

@@ -25,70 +25,72 @@ export interface MediaSocket {
   lastShareFrame: number;
   lastVideoUser?: number;
   supervisor?: KeepAlive;
+  /** CLIENT_READY_ACK received since this socket's handshake: media flows only then. */
+  acked: boolean;
+}
+
+/** A socket media or events are delivered on, with its keep-alive supervisor. */
+export interface Channel {
+  ws: WebSocket;
+  supervisor?: KeepAlive;
 }
 
 /**
- * Keep-alive supervision of one socket: sends KEEP_ALIVE_REQ every `intervalMs` and closes the
- * socket (counted in `keepalive.missed`) when the client has sent nothing — no KEEP_ALIVE_RESP nor
- * any other frame — for `toleranceMs`. While the connection is stalled (fault `stall`) the server
- * behaves as if hung: it sends nothing and its silence clock does not run.
+ * Keep-alive supervision of one socket, as Zoom documents it: KEEP_ALIVE_REQ about every
+ * `intervalMs`, but only while no data flows on the socket; after `maxMissed` requests in a row go
+ * unanswered (no KEEP_ALIVE_RESP), the server ends the connection (counted in `keepalive.missed`).
+ * While the connection is stalled (fault `stall`) the server behaves as if hung: it sends nothing
+ * and counts nothing.
  */
 export class KeepAlive {
-  /** Date.now() of the last frame from the client (or of the end of a stall). */
-  lastSeen = Date.now();
+  /** Set by every data frame sent on the socket; cleared at each interval. */
+  dataSent = false;
+  #unanswered = 0;
   #interval: NodeJS.Timeout;
-  #watchdog?: NodeJS.Timeout;
   #stopped = false;
 
   constructor(
     readonly ws: WebSocket,
     intervalMs: number,
-    private readonly toleranceMs: number,
+    private readonly maxMissed: number,
     private readonly counters: Counters,
     private readonly isStalled: () => boolean,
+    /** Called when the server ends the socket for missed keep-alives. */
+    private readonly onTimeout: () => void,
   ) {
-    this.#interval = setInterval(() => {
-      if (ws.readyState !== WebSocket.OPEN) return this.stop();
-      if (isStalled()) return;
-      counters.keepalive.sent++;
-      ws.send(JSON.stringify({ msg_type: MsgType.KEEP_ALIVE_REQ, timestamp: Date.now() }));
-    }, intervalMs);
+    this.#interval = setInterval(() => this.#tick(), intervalMs);
     this.#interval.unref();
-    this.#arm(toleranceMs);
   }
 
-  /** The client sent a frame. */
-  seen(): void {
-    this.lastSeen = Date.now();
+  /** The client answered a keep-alive request. */
+  answered(): void {
+    this.#unanswered = 0;
   }
 
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#interval);
-    if (this.#watchdog) clearTimeout(this.#watchdog);
   }
 
-  #arm(ms: number): void {
-    if (this.#stopped) return;
-    this.#watchdog = setTimeout(() => this.#check(), Math.max(1, ms));
-    this.#watchdog.unref();
-  }
-
-  #check(): void {
+  #tick(): void {
     if (this.#stopped) return;
     if (this.ws.readyState !== WebSocket.OPEN) return this.stop();
-    if (this.isStalled()) {
-      this.lastSeen = Date.now();
-      return this.#arm(Math.min(this.toleranceMs, 250));
+    if (this.isStalled()) return;
+    if (this.dataSent) {
+      this.dataSent = false;
+      this.#unanswered = 0;
+      return;
     }
-    const silent = Date.now() - this.lastSeen;
-    if (silent >= this.toleranceMs) {
+    if (this.#unanswered >= this.maxMissed) {
       this.counters.keepalive.missed++;
       this.stop();
+      this.onTimeout();
       this.ws.terminate();
       return;
     }
-    this.#arm(this.toleranceMs - silent);
+    this.#unanswered++;
+    this.counters.keepalive.sent++;
+    this.ws.send(JSON.stringify({ msg_type: MsgType.KEEP_ALIVE_REQ, timestamp: Date.now() }));
   }
 }
 
@@ -110,9 +112,15 @@ export class Connection {
   /** Participant chosen with VIDEO_SUBSCRIPTION_REQ. */
   videoUser?: number;
   closed = false;
+  /** The server ended this connection itself (restart, kick, stream end): no interruption follows. */
+  endedByServer = false;
   signalingSupervisor?: KeepAlive;
+  /** The signaling socket as a delivery channel (events). */
+  readonly signalingChannel: Channel;
 
-  constructor(readonly signaling: WebSocket) {}
+  constructor(readonly signaling: WebSocket) {
+    this.signalingChannel = { ws: signaling };
+  }
 
   isStalled(nowMs: number): boolean {
     return nowMs < this.stalledUntilMs;
@@ -126,9 +134,9 @@ export class Connection {
     return this.requested.has(kind);
   }
 
-  /** The handshaken media socket that carries a kind, if any. */
+  /** The handshaken, acknowledged media socket that carries a kind, if any. */
   socketFor(kind: MediaKind): MediaSocket | undefined {
-    for (const m of this.media) if (m.handshaken && m.kinds.has(kind) && m.ws.readyState === WebSocket.OPEN) return m;
+    for (const m of this.media) if (m.acked && m.kinds.has(kind) && m.ws.readyState === WebSocket.OPEN) return m;
     return undefined;
   }
 

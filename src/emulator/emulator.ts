@@ -10,7 +10,7 @@
  * await emu.close();
  * ```
  */
-import { KEEPALIVE_TOLERANCE_MS, ID_FIELD, WEBHOOK_EVENTS, type Product } from '../protocol/index.js';
+import { ID_FIELD, KEEPALIVE_INTERVAL_MS, KEEPALIVE_MAX_MISSED, RECONNECT_WINDOW_MS, WEBHOOK_EVENTS, type Product } from '../protocol/index.js';
 import { OpenRtmsError } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { parseFault, type Fault } from './faults.js';
@@ -42,8 +42,15 @@ export interface EmulatorOptions {
   /** Send as fast as the client reads instead of in real time. */
   fast?: boolean;
   faults?: (Fault | string)[];
+  /** KEEP_ALIVE_REQ period on a socket where no data flows. Default 10 s, as Zoom. */
   keepAliveIntervalMs?: number;
-  keepAliveToleranceMs?: { signaling?: number; media?: number };
+  /** Unanswered keep-alive requests in a row that end a connection. Default 3, as Zoom. */
+  keepAliveMaxMissed?: number;
+  /**
+   * How long a stream waits for the app to come back after its signaling (default 60 s) or a media
+   * connection (default 30 s) dropped, before it ends with AWAIT_RECONNECTION_TIMEOUT.
+   */
+  reconnectWindowMs?: { signaling?: number; media?: number };
   /** How long a stream waits for its first client before its clock starts anyway. Default 10 s. */
   waitForClientMs?: number;
   /**
@@ -59,7 +66,7 @@ export interface EmulatorOptions {
  * - `webhook`: a webhook body about to be delivered (each copy of a duplicate, each retry excluded)
  * - `connection`: a WebSocket was accepted, before any handshake
  * - `handshake`: a signaling or media handshake was answered (status 0 or a failure status)
- * - `kicked`: a client's connection was ended as Zoom does on a takeover (a newer connection, or fault `kick`)
+ * - `kicked`: a client's connection was ended as Zoom does on a takeover (fault `kick`)
  * - `fault`: a timed fault fired
  * - `streamEnd`: a stream finished (after its stop webhook), with its report
  */
@@ -67,7 +74,7 @@ export interface EmulatorEvents {
   webhook: [Record<string, unknown>];
   connection: [{ role: 'signaling' | 'media'; path: string }];
   handshake: [HandshakeInfo];
-  kicked: [{ rtmsStreamId: string; by: 'takeover' | 'fault' }];
+  kicked: [{ rtmsStreamId: string; by: 'fault' }];
   fault: [{ spec: string; atMs: number; rtmsStreamId: string }];
   streamEnd: [StreamReport];
 }
@@ -81,6 +88,7 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
   readonly #sender: WebhookSender;
   readonly #byId = new Map<string, EmulatedStream>();
   #restarts = new Set<string>();
+  #sendHooks = new Set<Promise<unknown>>();
   #started = false;
   #closed = false;
   #running?: Promise<EmulatorSummary>;
@@ -98,17 +106,13 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
       port: options.port ?? 0,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
-      keepAliveIntervalMs: options.keepAliveIntervalMs ?? 10_000,
-      keepAliveToleranceMs: {
-        signaling: options.keepAliveToleranceMs?.signaling ?? KEEPALIVE_TOLERANCE_MS.signaling,
-        media: options.keepAliveToleranceMs?.media ?? KEEPALIVE_TOLERANCE_MS.media,
-      },
+      keepAliveIntervalMs: options.keepAliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
+      keepAliveMaxMissed: options.keepAliveMaxMissed ?? KEEPALIVE_MAX_MISSED,
       counters: this.counters,
       lookup: (id) => this.#byId.get(id),
       hooks: {
         connection: (info) => this.emit('connection', info),
         handshake: (info) => this.emit('handshake', info),
-        kicked: (info) => this.emit('kicked', info),
       },
     });
     this.#sender = new WebhookSender({ url: options.webhookUrl, deliver: options.onWebhook, secretToken: options.secretToken }, this.counters);
@@ -137,10 +141,22 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
     return this.#running;
   }
 
-  /** The webhook payload that announces a stream (what a gateway would receive). */
+  /**
+   * The webhook payload that announces a stream (what a gateway would receive), with the current
+   * server instance's URL. Webinar payloads carry the id as both `meeting_uuid` and `webinar_uuid`.
+   */
   startPayload(stream: EmulatedStream): Record<string, unknown> {
+    return { ...this.#idPayload(stream), server_urls: this.#server.signalingUrl(stream.id.rtmsStreamId) };
+  }
+
+  #idPayload(stream: EmulatedStream): Record<string, unknown> {
     const { id } = stream;
-    return { [id.idField]: id.meetingUuid, operator_id: id.operatorId, rtms_stream_id: id.rtmsStreamId, server_urls: this.#server.signalingUrl(id.rtmsStreamId) };
+    return {
+      [id.idField]: id.meetingUuid,
+      ...(id.product === 'webinar' ? { webinar_uuid: id.meetingUuid } : {}),
+      operator_id: id.operatorId,
+      rtms_stream_id: id.rtmsStreamId,
+    };
   }
 
   async close(): Promise<void> {
@@ -198,6 +214,11 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
         fast: o.fast ?? false,
         waitForClientMs: o.waitForClientMs ?? 10_000,
         onRestart: (ms) => this.#restart(ms),
+        onInterrupted: () => this.#announce(stream, 'interrupted'),
+        reconnectWindowMs: {
+          signaling: o.reconnectWindowMs?.signaling ?? RECONNECT_WINDOW_MS.signaling,
+          media: o.reconnectWindowMs?.media ?? RECONNECT_WINDOW_MS.media,
+        },
         onKick: () => {
           this.counters.connections.kicked++;
           this.emit('kicked', { rtmsStreamId: id.rtmsStreamId, by: 'fault' });
@@ -210,11 +231,32 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
     }
   }
 
+  /**
+   * Fault `restart`, an RTMS server failure as Zoom documents it: every connection drops with no
+   * notice, the servers are gone for `ms`, then a new `*.rtms_started` arrives for each live stream
+   * with fresh `server_urls` (the new server instance).
+   */
   #restart(ms: number): void {
     const key = `restart:${ms}`;
     if (this.#restarts.has(key)) return;
     this.#restarts.add(key);
-    void this.#server.restart(ms);
+    void this.#server
+      .restart(ms, () => {
+        for (const s of this.streams) s.serverDown(ms);
+      })
+      .then(() => {
+        for (const s of this.streams) if (!s.ended) this.#announce(s, 'started');
+      });
+  }
+
+  /** Sends a lifecycle webhook for a stream outside its start/stop sequence (restart, interruption). */
+  #announce(stream: EmulatedStream, lifecycle: 'started' | 'interrupted'): void {
+    if (this.#closed) return;
+    // Both carry the current server instance's signaling URL (Zoom's sample reconnects to it).
+    const body = { event: WEBHOOK_EVENTS[stream.id.product][lifecycle], event_ts: Date.now(), payload: this.startPayload(stream) };
+    this.emit('webhook', body);
+    const sent = this.#sender.send(body).finally(() => this.#sendHooks.delete(sent));
+    this.#sendHooks.add(sent);
   }
 
   async #run(): Promise<EmulatorSummary> {
@@ -241,8 +283,8 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
     const announced = send(started, copies);
     await stream.run();
     await announced;
-    const { [stream.id.idField]: idValue, operator_id, rtms_stream_id } = started.payload;
-    await send({ event: events.stopped, event_ts: Date.now(), payload: { [stream.id.idField]: idValue, operator_id, rtms_stream_id } }, copies);
+    await Promise.all(this.#sendHooks);
+    await send({ event: events.stopped, event_ts: Date.now(), payload: { ...this.#idPayload(stream), stop_reason: stream.stopReason } }, copies);
     if (outOfOrder) await send({ ...started, event_ts: Date.now() }, 1);
     this.emit('streamEnd', stream.report());
   }

@@ -20,6 +20,7 @@ import {
   deskshareParams,
   kindsOfMask,
   parseMessage,
+  DUPLICATE_SIGNAL_REASON,
   rtmsSignature,
   safeEqual,
   transcriptParams,
@@ -42,7 +43,8 @@ export interface ServerOptions {
   clientId: string;
   clientSecret: string;
   keepAliveIntervalMs: number;
-  keepAliveToleranceMs: { signaling: number; media: number };
+  /** Unanswered keep-alive requests in a row that end a connection. */
+  keepAliveMaxMissed: number;
   counters: Counters;
   lookup(streamId: string): EmulatedStream | undefined;
   /** Observers (the Emulator re-emits them as typed events). */
@@ -55,8 +57,6 @@ export interface ServerHooks {
   connection?(info: { role: 'signaling' | 'media'; path: string }): void;
   /** A handshake was answered, accepted (status 0) or not. */
   handshake?(info: HandshakeInfo): void;
-  /** A newcomer's signaling handshake ended the connection that held the stream. */
-  kicked?(info: { rtmsStreamId: string; by: 'takeover' }): void;
 }
 
 /** One answered handshake. */
@@ -75,26 +75,50 @@ export interface HandshakeInfo {
 /** Largest frame accepted from a client; handshakes are small. */
 const MAX_CLIENT_FRAME = 1 << 20;
 
-/** Maps a parse failure to the RTMS status a handshake response carries. */
+/** Maps a parse failure to the RTMS status a handshake response carries (Zoom's library table). */
 function statusForParseError(error: ProtocolError): number {
   const field = String(error.details.field ?? '');
   switch (error.code) {
     case 'RTMS_BAD_JSON':
-      return StatusCode.STATUS_INVALID_JSON_MSG;
     case 'RTMS_FRAME_TOO_LARGE':
-      return StatusCode.STATUS_INVALID_JSON_MSG_SIZE;
+      return StatusCode.INVALID_PAYLOAD;
     case 'RTMS_UNKNOWN_MSG_TYPE':
-      return StatusCode.STATUS_INVALID_MESSAGE_TYPE;
+      return StatusCode.INVALID_MESSAGE_TYPE;
     default:
-      if (field === 'msg_type') return error.details.received === 'missing' ? StatusCode.STATUS_MSG_TYPE_NOT_EXIST : StatusCode.STATUS_MSG_TYPE_NOT_UINT;
-      if (field === 'signature') return StatusCode.STATUS_SIGNATURE_NOT_EXIST;
-      if (field === 'rtms_stream_id') return StatusCode.STATUS_RTMS_STREAM_ID_NOT_EXIST;
-      if (field === 'meeting_uuid' || field === 'session_id' || field === 'engagement_id') return StatusCode.STATUS_MEETING_UUID_NOT_EXIST;
-      if (field === 'media_type') return StatusCode.STATUS_INVALID_MEDIA_TYPE;
-      if (field.startsWith('media_params')) return StatusCode.STATUS_INVALID_MEDIA_PARAMS;
-      return StatusCode.STATUS_INVALID_JSON_MSG;
+      if (field === 'msg_type') return StatusCode.INVALID_MESSAGE_TYPE;
+      if (field === 'signature') return StatusCode.INVALID_SIGNATURE;
+      if (field === 'rtms_stream_id') return StatusCode.INVALID_RTMS_STREAM_ID;
+      if (ID_FIELD_NAMES.has(field)) return StatusCode.INVALID_RTMS_SESSION_ID;
+      if (field === 'media_type') return StatusCode.MEDIA_TYPE_INVALID_VALUE;
+      if (field.startsWith('media_params')) return StatusCode.INVALID_MEDIA_PARAMS;
+      return StatusCode.INVALID_PAYLOAD;
   }
 }
+
+const ID_FIELD_NAMES = new Set(['meeting_uuid', 'webinar_uuid', 'session_id', 'engagement_id', 'call_id']);
+
+/** The specific status for the first problem found in a kind's media parameters. */
+function statusForParams(kind: MediaKind, field: string): number {
+  const key = `${kind === 'deskshare' ? 'DESKSHARE' : kind.toUpperCase()}_${field.split('.').pop()!.toUpperCase()}`;
+  const specific = (StatusCode as Record<string, number>)[`INVALID_MEDIA_${key}`];
+  if (specific !== undefined) return specific;
+  if (kind === 'transcript' && field.endsWith('src_language')) return StatusCode.INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE;
+  return (StatusCode as Record<string, number>)[`INVALID_MEDIA_${kind === 'deskshare' ? 'DESKSHARE' : kind.toUpperCase()}_PARAMS`] ?? StatusCode.INVALID_MEDIA_PARAMS;
+}
+
+/** The answer to media parameters that break a rule: the status of the first problem, all problems in the reason. */
+function paramsRejected(kind: MediaKind, problems: { field: string; message: string }[]): { status: number; reason: string } {
+  return { status: statusForParams(kind, problems[0].field), reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
+}
+
+/** Status of a media kind this product does not carry. */
+const NOT_SUPPORTED: Record<MediaKind, number> = {
+  audio: StatusCode.MEDIA_TYPE_AUDIO_NOT_SUPPORT,
+  video: StatusCode.MEDIA_TYPE_VIDEO_NOT_SUPPORT,
+  deskshare: StatusCode.MEDIA_TYPE_DESKSHARE_NOT_SUPPORT,
+  transcript: StatusCode.MEDIA_TYPE_TRANSCRIPT_NOT_SUPPORT,
+  chat: StatusCode.MEDIA_TYPE_CHAT_NOT_SUPPORT,
+};
 
 /** The rtms_stream_id of a frame that failed validation, when it can still be read (for reports only). */
 function streamIdOf(raw: unknown): string {
@@ -112,6 +136,8 @@ export class EmulatorServer {
   #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME });
   #sockets = new Set<WebSocket>();
   #down = false;
+  /** Server instance number: bumped by every restart, so the URLs handed out afterwards are new. */
+  #generation = 1;
   port = 0;
 
   constructor(private readonly opts: ServerOptions) {
@@ -144,25 +170,39 @@ export class EmulatorServer {
     return `ws://${host}:${this.port}`;
   }
 
+  /**
+   * URL prefix of the current server instance. After a restart the URLs differ (`/s2/…`), as Zoom's
+   * do after an RTMS server failure; URLs of earlier instances still route here, so a client that
+   * keeps retrying the old URL (Zoom's library does) also gets back in.
+   */
+  get #prefix(): string {
+    return this.#generation === 1 ? this.baseUrl : `${this.baseUrl}/s${this.#generation}`;
+  }
+
   signalingUrl(streamId: string): string {
-    return `${this.baseUrl}/signaling/${encodeURIComponent(streamId)}`;
+    return `${this.#prefix}/signaling/${encodeURIComponent(streamId)}`;
   }
 
   mediaUrls(streamId: string): Record<string, string> {
-    const base = `${this.baseUrl}/media/${encodeURIComponent(streamId)}`;
+    const base = `${this.#prefix}/media/${encodeURIComponent(streamId)}`;
     return { all: `${base}/all`, audio: `${base}/audio`, video: `${base}/video`, deskshare: `${base}/deskshare`, transcript: `${base}/transcript`, chat: `${base}/chat` };
   }
 
-  /** Fault `restart`: drop every socket, stop listening for `ms`, then accept reconnects on the same port. */
-  async restart(ms: number): Promise<void> {
+  /**
+   * Fault `restart` (an RTMS server failure): drop every socket, stop listening for `ms`, then come
+   * back on the same port as a new server instance with new URLs. Resolves when it is back.
+   */
+  async restart(ms: number, beforeDrop: () => void): Promise<void> {
     if (this.#down) return;
     this.#down = true;
+    beforeDrop();
     for (const ws of this.#sockets) ws.terminate();
     await new Promise<void>((r) => this.#http.close(() => r()));
     this.#http.closeAllConnections?.();
     await new Promise((r) => setTimeout(r, ms));
     this.#http = this.#createHttp();
     await this.listen();
+    this.#generation++;
     this.#down = false;
   }
 
@@ -175,6 +215,7 @@ export class EmulatorServer {
 
   #upgrade(url: string, req: import('node:http').IncomingMessage, socket: Duplex, head: Buffer): void {
     const parts = url.split('?')[0].split('/').filter(Boolean);
+    if (/^s\d+$/.test(parts[0] ?? '')) parts.shift(); // a server instance prefix (see #prefix)
     const role = parts[0];
     let streamId: string;
     try {
@@ -205,7 +246,6 @@ export class EmulatorServer {
     const { counters } = this.opts;
     ws.on('message', (raw) => {
       if (conn && stream && conn.isStalled(stream.t)) return;
-      conn?.signalingSupervisor?.seen();
       const parsed = parseMessage(raw as Buffer, { allowed: CLIENT_TO_SERVER, maxFrameBytes: MAX_CLIENT_FRAME });
       if (!parsed.ok) {
         counters.badClientFrames++;
@@ -216,7 +256,7 @@ export class EmulatorServer {
       if (!conn) {
         if (m.msg_type !== MsgType.SIGNALING_HAND_SHAKE_REQ) {
           counters.badClientFrames++;
-          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.STATUS_INVALID_MESSAGE_TYPE, `expected SIGNALING_HAND_SHAKE_REQ (1), got msg_type ${m.msg_type}`, pathStreamId);
+          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.INVALID_MESSAGE_TYPE, `expected SIGNALING_HAND_SHAKE_REQ (1), got msg_type ${m.msg_type}`, pathStreamId);
           return;
         }
         const verdict = this.#authenticate(m, pathStreamId);
@@ -224,34 +264,38 @@ export class EmulatorServer {
           this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, verdict.status, verdict.reason, m.rtms_stream_id);
           return;
         }
+        if (verdict.stream.holder) {
+          // One signaling connection per stream and app: while one is open, another is refused with
+          // status 8 and Zoom's reason text (its library retries on that text); the holder stays.
+          counters.connections.rejected_duplicate++;
+          this.#reject(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.DUPLICATE_SIGNAL_REQUEST, DUPLICATE_SIGNAL_REASON, m.rtms_stream_id);
+          return;
+        }
         stream = verdict.stream;
         conn = new Connection(ws);
         const c = conn;
         const s = stream;
-        const { kicked } = stream.attach(conn);
+        stream.attach(conn);
         counters.connections.signaling++;
-        if (kicked) {
-          counters.connections.kicked++;
-          this.opts.hooks?.kicked?.({ rtmsStreamId: stream.id.rtmsStreamId, by: 'takeover' });
-        }
-        conn.signalingSupervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveToleranceMs.signaling, counters, () => c.isStalled(s.t));
+        conn.signalingSupervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveMaxMissed, counters, () => c.isStalled(s.t), () => {});
+        conn.signalingChannel.supervisor = conn.signalingSupervisor;
         ws.on('close', () => s.detach(c));
         ws.send(
           JSON.stringify({
             msg_type: MsgType.SIGNALING_HAND_SHAKE_RESP,
             protocol_version: 1,
-            status_code: StatusCode.STATUS_OK,
+            status_code: StatusCode.SUCCESS,
             reason: '',
             media_server: { server_urls: this.mediaUrls(stream.id.rtmsStreamId), srtp_keys: {} },
           }),
         );
-        this.opts.hooks?.handshake?.({ role: 'signaling', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.STATUS_OK, reason: '' });
+        this.opts.hooks?.handshake?.({ role: 'signaling', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.SUCCESS, reason: '' });
         return;
       }
       if (m.msg_type === MsgType.SIGNALING_HAND_SHAKE_REQ) {
         // A second handshake on a socket that already holds the stream: answered, the socket stays.
         counters.badClientFrames++;
-        this.#answer(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST, 'this socket has already completed its handshake', stream!.id.rtmsStreamId);
+        this.#answer(ws, MsgType.SIGNALING_HAND_SHAKE_RESP, StatusCode.DUPLICATE_SIGNAL_REQUEST, DUPLICATE_SIGNAL_REASON, stream!.id.rtmsStreamId);
         return;
       }
       this.#signalingMessage(conn, stream!, m);
@@ -263,10 +307,13 @@ export class EmulatorServer {
     const sid = stream.id.rtmsStreamId;
     switch (m.msg_type) {
       case MsgType.CLIENT_READY_ACK:
-        if (!conn.ready) stream.clientReady(conn);
+        // Sent after every successful data handshake (Zoom's library and sample do so after each
+        // re-opened media socket too): media flows to the sockets handshaken so far.
+        stream.clientReady(conn);
         return;
       case MsgType.KEEP_ALIVE_RESP:
         this.opts.counters.keepalive.answered++;
+        conn.signalingSupervisor?.answered();
         return;
       case MsgType.EVENT_SUBSCRIPTION: {
         const set = conn.events ?? new Set<number>(Array.from({ length: 29 }, (_, i) => i));
@@ -289,7 +336,7 @@ export class EmulatorServer {
         const known = stream.plan.names.has(userId);
         if (known && m.subscribe !== false) conn.videoUser = userId;
         if (m.subscribe === false && conn.videoUser === userId) conn.videoUser = undefined;
-        send({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, rtms_stream_id: sid, user_id: m.user_id, status_code: known ? 0 : StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: known ? '' : 'unknown user_id' });
+        send({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, rtms_stream_id: sid, user_id: m.user_id, status_code: known ? 0 : StatusCode.INVALID_MEDIA_VIDEO_PARAMS, reason: known ? '' : 'unknown user_id' });
         return;
       }
       default:
@@ -303,20 +350,22 @@ export class EmulatorServer {
     const stream = this.opts.lookup(m.rtms_stream_id);
     if (!stream || (pathStreamId && pathStreamId !== m.rtms_stream_id)) {
       counters.connections.rejected_other++;
-      return { status: StatusCode.STATUS_RTMS_STREAM_ID_NOT_EXIST, reason: `unknown rtms_stream_id "${m.rtms_stream_id}"` };
+      return { status: StatusCode.INVALID_RTMS_STREAM_ID, reason: `unknown rtms_stream_id "${m.rtms_stream_id}"` };
     }
-    const id = m.meeting_uuid || m.session_id || m.engagement_id || '';
-    if (id !== stream.id.meetingUuid) {
+    // Zoom's library sends the product's id as `meeting_uuid` whatever the product; others name it.
+    const ids = [m.meeting_uuid, m.webinar_uuid, m.session_id, m.engagement_id, m.call_id].filter((v): v is string => !!v);
+    const id = ids.find((v) => v === stream.id.meetingUuid);
+    if (!id) {
       counters.connections.rejected_other++;
-      return { status: StatusCode.STATUS_MEETING_UUID_NOT_EXIST, reason: `${stream.id.idField} does not match the stream` };
+      return { status: StatusCode.INVALID_RTMS_SESSION_ID, reason: `${stream.id.idField} does not match the stream` };
     }
     if (!safeEqual(rtmsSignature(this.opts.clientId, this.opts.clientSecret, id, m.rtms_stream_id), m.signature)) {
       counters.connections.rejected_signature++;
-      return { status: StatusCode.STATUS_INVALID_SIGNATURE, reason: 'signature does not match HMAC-SHA256(client secret, "client_id,id,rtms_stream_id")' };
+      return { status: StatusCode.INVALID_SIGNATURE, reason: 'signature does not match HMAC-SHA256(client secret, "client_id,id,rtms_stream_id")' };
     }
     if (stream.ended) {
       counters.connections.rejected_finished++;
-      return { status: StatusCode.STATUS_STREAM_TERMINATED, reason: 'the stream has ended' };
+      return { status: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'the stream has ended' };
     }
     return { stream };
   }
@@ -344,7 +393,6 @@ export class EmulatorServer {
     ws.on('message', (raw) => {
       const conn = stream?.conn;
       if (sock && stream && conn && conn.isStalled(stream.t)) return;
-      sock?.supervisor?.seen();
       const parsed = parseMessage(raw as Buffer, { allowed: CLIENT_TO_SERVER, maxFrameBytes: MAX_CLIENT_FRAME });
       if (!parsed.ok) {
         counters.badClientFrames++;
@@ -353,26 +401,32 @@ export class EmulatorServer {
       }
       const m = parsed.message;
       if (sock) {
-        if (m.msg_type === MsgType.KEEP_ALIVE_RESP) counters.keepalive.answered++;
-        else {
+        if (m.msg_type === MsgType.KEEP_ALIVE_RESP) {
+          counters.keepalive.answered++;
+          sock.supervisor?.answered();
+        } else {
           counters.badClientFrames++;
           if (m.msg_type === MsgType.DATA_HAND_SHAKE_REQ) {
-            this.#answer(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_DUPLICATE_MEDIA_REQUEST, 'this socket has already completed its handshake', stream?.id.rtmsStreamId ?? '');
+            this.#answer(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION, 'this socket has already completed its handshake', stream?.id.rtmsStreamId ?? '');
           }
         }
         return;
       }
       if (m.msg_type !== MsgType.DATA_HAND_SHAKE_REQ) {
         counters.badClientFrames++;
-        this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_INVALID_MESSAGE_TYPE, `expected DATA_HAND_SHAKE_REQ (3), got msg_type ${m.msg_type}`, pathStreamId);
+        this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.INVALID_MESSAGE_TYPE, `expected DATA_HAND_SHAKE_REQ (3), got msg_type ${m.msg_type}`, pathStreamId);
         return;
       }
       const verdict = this.#authenticate(m, pathStreamId);
       if ('status' in verdict) return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, verdict.status, verdict.reason, m.rtms_stream_id);
       stream = verdict.stream;
-      const owner = stream.conn;
-      if (!owner || owner.closed) {
-        return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, StatusCode.STATUS_STREAM_NOT_ACTIVE, 'no signaling connection holds this stream; do the signaling handshake first', m.rtms_stream_id);
+      const owner = stream.holder;
+      if (!owner) {
+        // No signaling connection holds the stream (it dropped meanwhile): the media socket is closed
+        // without a status, so a client re-opens signaling first instead of giving up.
+        counters.connections.rejected_other++;
+        ws.close(1008, 'no signaling connection holds this stream');
+        return;
       }
       const granted = this.#grant(m, route, stream.id.product);
       if ('status' in granted) return this.#reject(ws, MsgType.DATA_HAND_SHAKE_RESP, granted.status, granted.reason, m.rtms_stream_id);
@@ -383,36 +437,40 @@ export class EmulatorServer {
       counters.connections.media++;
       const s = stream;
       const ownerConn = owner;
-      sock.supervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveToleranceMs.media, counters, () => ownerConn.isStalled(s.t));
+      sock.supervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveMaxMissed, counters, () => ownerConn.isStalled(s.t), () => {});
       const mine = sock;
       ws.on('close', () => {
         mine.supervisor?.stop();
         const i = ownerConn.media.indexOf(mine);
         if (i >= 0) ownerConn.media.splice(i, 1);
         mine.audio?.encoder.destroy?.();
+        s.mediaLost(ownerConn);
       });
       ws.send(
         JSON.stringify({
           msg_type: MsgType.DATA_HAND_SHAKE_RESP,
           protocol_version: 1,
-          status_code: StatusCode.STATUS_OK,
+          status_code: StatusCode.SUCCESS,
           reason: '',
           sequence: m.sequence ?? 0,
           payload_encrypted: false,
           media_params: granted.params,
         }),
       );
-      this.opts.hooks?.handshake?.({ role: 'media', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.STATUS_OK, reason: '', route, mediaParams: granted.params });
+      this.opts.hooks?.handshake?.({ role: 'media', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.SUCCESS, reason: '', route, mediaParams: granted.params });
     });
   }
 
   /** Applies documented defaults to the requested media and checks the rules. */
   #grant(m: Message<3>, route: string, product: string): { sock: MediaSocket; params: MediaParams } | { status: number; reason: string } {
     const routeKinds = EmulatedStream.routeKinds(route)!;
-    const voiceOnly = product === 'contact_center';
-    const kinds = kindsOfMask(m.media_type).filter((k) => routeKinds.includes(k) && (!voiceOnly || k === 'audio' || k === 'transcript'));
+    // Contact Center and Phone streams are voice: audio and transcript only.
+    const voiceOnly = product === 'contact_center' || product === 'phone';
+    const asked = kindsOfMask(m.media_type).filter((k) => routeKinds.includes(k));
+    const kinds = asked.filter((k) => !voiceOnly || k === 'audio' || k === 'transcript');
     if (kinds.length === 0) {
-      return { status: StatusCode.STATUS_INVALID_MEDIA_TYPE, reason: `media_type ${m.media_type} asks for nothing this socket (${route}) can carry` };
+      if (asked.length > 0) return { status: NOT_SUPPORTED[asked[0]], reason: `a ${product} stream carries no ${asked[0]}` };
+      return { status: StatusCode.INVALID_MEDIA_TYPE, reason: `media_type ${m.media_type} asks for nothing this socket (${route}) can carry` };
     }
     const req = m.media_params ?? {};
     const params: MediaParams = {};
@@ -420,6 +478,7 @@ export class EmulatorServer {
       ws: undefined as unknown as WebSocket,
       route,
       handshaken: true,
+      acked: false,
       kinds: new Set<MediaKind>(kinds),
       videoIndex: 0,
       shareIndex: 0,
@@ -430,24 +489,24 @@ export class EmulatorServer {
       if (k === 'audio') {
         const cfg = audioParams(req.audio);
         const problems = checkAudioParams(cfg);
-        if (problems.length) return { status: StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
+        if (problems.length) return paramsRejected(k, problems);
         const rate = SAMPLE_RATE_HZ[cfg.sample_rate as SampleRate];
         try {
           sock.audio = { cfg, rate, channels: cfg.channel, encoder: createAudioEncoder(cfg.codec, rate, cfg.channel) };
         } catch (err) {
-          return { status: StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: (err as Error).message };
+          return { status: StatusCode.INVALID_MEDIA_AUDIO_CODEC, reason: (err as Error).message };
         }
         params.audio = cfg;
       } else if (k === 'video' || k === 'deskshare') {
         const cfg = k === 'video' ? videoParams(req.video) : deskshareParams(req.deskshare);
         const problems = checkVideoParams(cfg, k);
-        if (problems.length) return { status: StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
+        if (problems.length) return paramsRejected(k, problems);
         sock[k] = cfg;
         params[k] = cfg;
       } else if (k === 'transcript') {
         const cfg = transcriptParams(req.transcript);
         const problems = checkTranscriptParams(cfg);
-        if (problems.length) return { status: StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
+        if (problems.length) return paramsRejected(k, problems);
         sock.transcript = cfg;
         params.transcript = cfg;
       } else {

@@ -13,12 +13,13 @@ import {
   SessionState,
   StopReason,
   StreamState,
+  type IdField,
   type MediaKind,
   type Product,
 } from '../protocol/index.js';
 import { loadFrames, loadH264 } from '../media/assets.js';
 import { toFrameFormat } from './expected.js';
-import type { Connection, MediaSocket } from './connection.js';
+import type { Channel, Connection, MediaSocket } from './connection.js';
 import { RECOVERABLE, type Fault } from './faults.js';
 import { mixedPcm, speakerPcm, type Plan, type PlanEvent } from './scenario.js';
 import { zeroCounts, type CountKind, type FaultReport, type KindCounts, type StreamReport } from './summary.js';
@@ -30,9 +31,9 @@ export const KICK_CLOSE_CODE = 4001;
 export interface StreamIdentity {
   rtmsStreamId: string;
   product: Product;
-  /** meeting_uuid, session_id or engagement_id. */
+  /** meeting_uuid, session_id, engagement_id or call_id. */
   meetingUuid: string;
-  idField: 'meeting_uuid' | 'session_id' | 'engagement_id';
+  idField: IdField;
   operatorId: string;
 }
 
@@ -41,6 +42,10 @@ export interface StreamHooks {
   waitForClientMs: number;
   /** Global fault (restart) requested by this stream's clock. */
   onRestart(durationMs: number): void;
+  /** The app's signaling connection dropped: Zoom sends the `*.rtms_interrupted` webhook. */
+  onInterrupted(): void;
+  /** How long (ms) the stream waits for the app to come back after losing signaling / media. */
+  reconnectWindowMs: { signaling: number; media: number };
   /** Called when a timed fault fires. */
   onFault(spec: string, atMs: number): void;
   /** Called when the emulator itself ends a client's connection as a takeover does (fault `kick`). */
@@ -84,6 +89,10 @@ export class EmulatedStream {
   #readyWaiters: (() => void)[] = [];
   #stopRequested = false;
   #epochSet = false;
+  /** Scenario time since which the stream waits for a new signaling connection (Zoom waits ~60 s). */
+  #awaitingSignalingSince?: number;
+  /** Scenario time since which it waits for a lost media connection to come back (~30 s). */
+  #awaitingMediaSince?: number;
 
   constructor(
     readonly id: StreamIdentity,
@@ -111,8 +120,38 @@ export class EmulatedStream {
     return this.phase === 'ended';
   }
 
-  /** A client connection became ready (CLIENT_READY_ACK). */
+  /** RTMS_STOP_REASON of the stream's end, from how it ended. */
+  get stopReason(): number {
+    switch (this.endedBy) {
+      case 'client':
+        return StopReason.STOP_BC_RECEIVER_REQUEST_CLOSE;
+      case 'reconnect-timeout':
+        return StopReason.STOP_BC_AWAIT_RECONNECTION_TIMEOUT;
+      default:
+        return StopReason.STOP_BC_MEETING_ENDED;
+    }
+  }
+
+  /**
+   * CLIENT_READY_ACK: media flows to every socket handshaken so far. The first one starts the
+   * stream for this connection; a later one (after a media socket was re-opened) resumes it.
+   */
   clientReady(conn: Connection): void {
+    let resumed = false;
+    for (const m of conn.media) {
+      if (m.acked) continue;
+      m.acked = true;
+      resumed = true;
+    }
+    if (conn.ready) {
+      if (!resumed) return;
+      conn.readyAtMs = this.t;
+      if (this.#awaitingMediaSince !== undefined && [...conn.requested].every((k) => conn.socketFor(k))) {
+        this.#awaitingMediaSince = undefined;
+        this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.ACTIVE, timestamp: this.startEpoch + this.t });
+      }
+      return;
+    }
     if (this.phase === 'waiting' && !this.#epochSet) {
       // The clock starts now: the first packet's timestamp (FIRST_PACKET_TIMESTAMP) is the epoch.
       this.startEpoch = Date.now();
@@ -134,25 +173,68 @@ export class EmulatedStream {
     for (const w of this.#readyWaiters.splice(0)) w();
   }
 
-  /** Attaches a new client connection, ending (kicking) the one that held the stream. */
-  attach(conn: Connection): { kicked: boolean } {
-    const old = this.conn;
-    let kicked = false;
-    if (old && !old.closed) {
-      // Zoom allows one connection per stream: the newcomer takes it over.
-      kicked = old.signaling.readyState === WebSocket.OPEN && !old.isStalled(this.t);
-      if (kicked) this.kicked++;
-      this.#kick(old);
-    }
-    this.conn = conn;
-    this.connections++;
-    return { kicked };
+  /** The connection holding the stream while its signaling socket is open (a second handshake is refused with status 8). */
+  get holder(): Connection | undefined {
+    const c = this.conn;
+    return c && !c.closed && c.signaling.readyState === WebSocket.OPEN ? c : undefined;
   }
 
-  /** A connection's signaling socket closed. */
+  /** Attaches a new client connection (the server has checked that no other one holds the stream). */
+  attach(conn: Connection): void {
+    if (this.conn && !this.conn.closed) this.conn.close();
+    this.conn = conn;
+    this.connections++;
+    this.#awaitingSignalingSince = undefined;
+    this.#awaitingMediaSince = undefined;
+  }
+
+  /** A connection's signaling socket closed: unless the server ended it, that is an interruption. */
   detach(conn: Connection): void {
+    if (this.conn !== conn) return conn.close();
+    if (conn.closed || conn.endedByServer) {
+      conn.close();
+      this.conn = undefined;
+      return;
+    }
+    this.#signalingLost(conn);
+  }
+
+  /**
+   * A media socket of `conn` closed. While signaling is up, Zoom tells the app on signaling
+   * (MEDIA_CONNECTION_INTERRUPTED, and STREAM_STATE INTERRUPTED with reason 14) and waits ~30 s for
+   * the media connection to come back; once per interruption.
+   */
+  mediaLost(conn: Connection): void {
+    if (conn !== this.conn || conn.closed || conn.endedByServer || this.phase === 'ended' || this.#awaitingMediaSince !== undefined) return;
+    if (conn.signaling.readyState !== WebSocket.OPEN) return;
+    this.#awaitingMediaSince = this.t;
+    const ts = this.startEpoch + this.t;
+    this.#event(conn, { event_type: EventType.MEDIA_CONNECTION_INTERRUPTED, timestamp: ts });
+    this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.INTERRUPTED, reason: StopReason.STOP_BC_DATA_CONNECTION_INTERRUPTED, timestamp: ts });
+  }
+
+  /**
+   * The emulated RTMS server failed (fault `restart`): every connection is gone without any
+   * interruption notice; the stream waits for the app from when the server is back (`downMs`).
+   */
+  serverDown(downMs: number): void {
+    const conn = this.conn;
+    if (conn) {
+      conn.endedByServer = true;
+      conn.close();
+      this.conn = undefined;
+    }
+    if (this.phase !== 'ended') this.#awaitingSignalingSince = this.t + downMs;
+  }
+
+  /** Signaling dropped: the server ends the media connections too and announces it by webhook. */
+  #signalingLost(conn: Connection): void {
     conn.close();
-    if (this.conn === conn) this.conn = undefined;
+    this.conn = undefined;
+    if (this.phase === 'ended') return;
+    this.#awaitingMediaSince = undefined;
+    this.#awaitingSignalingSince = this.t;
+    this.hooks.onInterrupted();
   }
 
   /** STREAM_CLOSE_REQ from the client: the stream ends for this app. */
@@ -214,6 +296,7 @@ export class EmulatedStream {
 
   #tick(t: number): void {
     for (const f of this.#faults) if (!f.fired && f.fault.atMs <= t) this.#fire(f);
+    this.#checkReconnectWindows(t);
     const events = this.plan.events;
     while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#planEvent(events[this.#eventIndex++]);
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(t) ? this.conn : undefined;
@@ -222,6 +305,17 @@ export class EmulatedStream {
       this.#video_(conn, t, 'video');
       if (this.#sharer !== undefined) this.#video_(conn, t, 'deskshare');
     }
+  }
+
+  /** Ends the stream when the app did not come back within Zoom's waiting window. */
+  #checkReconnectWindows(t: number): void {
+    const { signaling, media } = this.hooks.reconnectWindowMs;
+    const lostSignaling = this.#awaitingSignalingSince !== undefined && !this.conn && t - this.#awaitingSignalingSince >= signaling;
+    const lostMedia = this.#awaitingMediaSince !== undefined && t - this.#awaitingMediaSince >= media;
+    if (!lostSignaling && !lostMedia) return;
+    this.#awaitingSignalingSince = this.#awaitingMediaSince = undefined;
+    this.endedBy = 'reconnect-timeout';
+    this.#stopRequested = true;
   }
 
   #audio(conn: Connection | undefined, t: number): void {
@@ -251,7 +345,7 @@ export class EmulatedStream {
 
   #sendAudio(conn: Connection, sock: MediaSocket, data: Buffer, userId: number, userName: string, timestamp: number): void {
     const msg = `{"msg_type":14,"content":{"user_id":${userId},"user_name":${JSON.stringify(userName)},"data":"${data.toString('base64')}","timestamp":${timestamp}}}`;
-    this.#deliver(conn, sock.ws, 'audio', msg);
+    this.#deliver(conn, sock, 'audio', msg);
   }
 
   #video_(conn: Connection | undefined, t: number, kind: 'video' | 'deskshare'): void {
@@ -287,7 +381,7 @@ export class EmulatedStream {
       msg_type: kind === 'video' ? MsgType.MEDIA_DATA_VIDEO : MsgType.MEDIA_DATA_SHARE,
       content: { user_id: userId, user_name: this.plan.names.get(userId) ?? '', data: data.toString('base64'), timestamp: this.startEpoch + t },
     });
-    this.#deliver(conn!, sock.ws, countKind, msg);
+    this.#deliver(conn!, sock, countKind, msg);
   }
 
   #planEvent(e: PlanEvent): void {
@@ -303,7 +397,7 @@ export class EmulatedStream {
         }
         const lang = sock.transcript && sock.transcript.src_language >= 0 ? sock.transcript.src_language : 9;
         const content = { ...person, data: e.text, timestamp: ts, start_time: this.startEpoch + e.startMs, end_time: this.startEpoch + e.endMs, language: lang };
-        this.#deliver(conn!, sock.ws, 'transcript', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_TRANSCRIPT, content }));
+        this.#deliver(conn!, sock, 'transcript', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_TRANSCRIPT, content }));
         return;
       }
       case 'chat': {
@@ -312,7 +406,7 @@ export class EmulatedStream {
           if (!conn || conn.misses('chat')) this.missed.chat++;
           return;
         }
-        this.#deliver(conn!, sock.ws, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data: e.text, timestamp: ts } }));
+        this.#deliver(conn!, sock, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data: e.text, timestamp: ts } }));
         return;
       }
       case 'join':
@@ -360,20 +454,24 @@ export class EmulatedStream {
   }
 
   #event(conn: Connection, event: Record<string, unknown> & { event_type: number }): void {
-    if (conn.events && !conn.events.has(event.event_type)) return;
-    this.#deliver(conn, conn.signaling, 'events', JSON.stringify({ msg_type: MsgType.EVENT_UPDATE, event }));
+    // MEDIA_CONNECTION_INTERRUPTED is how the app learns to re-open media: sent whatever it subscribed to.
+    if (conn.events && !conn.events.has(event.event_type) && event.event_type !== EventType.MEDIA_CONNECTION_INTERRUPTED) return;
+    this.#deliver(conn, conn.signalingChannel, 'events', JSON.stringify({ msg_type: MsgType.EVENT_UPDATE, event }));
   }
 
   #signal(conn: Connection, msg: object): void {
     if (conn.signaling.readyState === WebSocket.OPEN) conn.signaling.send(JSON.stringify(msg));
   }
 
-  #deliver(conn: Connection, ws: WebSocket, kind: CountKind, text: string): void {
+  #deliver(conn: Connection, channel: Channel, kind: CountKind, text: string): void {
+    const ws = channel.ws;
     if (ws.readyState !== WebSocket.OPEN) {
       this.missed[kind]++;
       return;
     }
     ws.send(text);
+    // Data is flowing on this socket: the server sends no keep-alive request on it this interval.
+    if (channel.supervisor) channel.supervisor.dataSent = true;
     this.sent[kind]++;
     if (this.hooks.recordSent) this.sentLog.push({ kind, at_ms: this.t, message: text });
     if (kind !== 'events') this.#markRecovered(conn);
@@ -382,8 +480,10 @@ export class EmulatedStream {
   #markRecovered(conn: Connection): void {
     for (const f of this.#faults) {
       if (!f.fired || f.report.client_recovered) continue;
-      // Recovery means a connection made after the fault (or, for malformed frames, the same one) receives media.
-      if (conn.readyAtMs >= f.fault.atMs || (f.fault.kind === 'malformed' && this.t > f.fault.atMs)) f.report.client_recovered = true;
+      // Recovery means media reaches a connection (or media socket) made ready after the fault; after
+      // malformed frames the same connection, after a stall any connection once the stall is over.
+      const { kind, atMs, durationMs } = f.fault;
+      if (conn.readyAtMs >= atMs || (kind === 'malformed' && this.t > atMs) || (kind === 'stall' && this.t >= atMs + durationMs)) f.report.client_recovered = true;
     }
   }
 
@@ -396,7 +496,8 @@ export class EmulatedStream {
     const conn = this.conn;
     switch (fault.kind) {
       case 'drop-signaling':
-        conn?.signaling.terminate();
+        // As Zoom does: both connections end and the `*.rtms_interrupted` webhook follows.
+        if (conn) this.#signalingLost(conn);
         break;
       case 'drop-media':
         for (const m of conn?.media ?? []) m.ws.terminate();
@@ -429,6 +530,7 @@ export class EmulatedStream {
 
   /** Ends a connection the way a takeover does: TERMINATED with INSTANCE_CONNECTION_INTERRUPTED, then close 4001. */
   #kick(conn: Connection): void {
+    conn.endedByServer = true;
     this.#signal(conn, {
       msg_type: MsgType.STREAM_STATE_UPDATE,
       rtms_stream_id: this.id.rtmsStreamId,
@@ -444,13 +546,14 @@ export class EmulatedStream {
     const conn = this.conn;
     if (conn && !conn.closed) {
       const ts = this.startEpoch + this.t;
-      const reason = this.endedBy === 'client' ? StopReason.STOP_BC_RECEIVER_REQUEST_CLOSE : StopReason.STOP_BC_MEETING_ENDED;
+      const reason = this.stopReason;
       if (this.id.product === 'contact_center' && this.endedBy === 'scenario') {
         this.#event(conn, { event_type: ContactCenterEventType.CONSUMER_END, timestamp: ts });
       }
       this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.TERMINATED, reason, timestamp: ts });
       this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: SessionState.STOPPED, stop_reason: reason, timestamp: ts });
       // Give the messages a moment to leave before closing.
+      conn.endedByServer = true;
       setTimeout(() => conn.close(1000, 'stream ended'), 50).unref();
     }
     this.conn = undefined;

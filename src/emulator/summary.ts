@@ -24,8 +24,11 @@ export interface StreamReport {
   kicked: number;
   sent: KindCounts;
   missed: KindCounts;
-  /** How the stream ended: scenario end, or a client's STREAM_CLOSE_REQ. */
-  ended_by: 'scenario' | 'client' | 'emulator-closed';
+  /**
+   * How the stream ended: scenario end, a client's STREAM_CLOSE_REQ, the emulator closing, or the
+   * app not coming back within Zoom's waiting window after losing its connection.
+   */
+  ended_by: 'scenario' | 'client' | 'emulator-closed' | 'reconnect-timeout';
 }
 
 export interface EmulatorSummary {
@@ -41,6 +44,8 @@ export interface EmulatorSummary {
     kicked: number;
     rejected_signature: number;
     rejected_finished: number;
+    /** Signaling handshakes refused with status 8 while another connection held the stream. */
+    rejected_duplicate: number;
     rejected_other: number;
   };
   keepalive: { sent: number; answered: number; missed: number };
@@ -53,7 +58,7 @@ export interface EmulatorSummary {
 /** Mutable counters shared by the emulator's parts. */
 export class Counters {
   webhooks = { sent: 0, retried: 0, failed: 0 };
-  connections = { signaling: 0, media: 0, kicked: 0, rejected_signature: 0, rejected_finished: 0, rejected_other: 0 };
+  connections = { signaling: 0, media: 0, kicked: 0, rejected_signature: 0, rejected_finished: 0, rejected_duplicate: 0, rejected_other: 0 };
   keepalive = { sent: 0, answered: 0, missed: 0 };
   badClientFrames = 0;
 }

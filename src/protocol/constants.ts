@@ -209,33 +209,78 @@ export const StopReason = {
 } as const;
 export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 
-/** RTMS_STATUS_CODE: `status_code` of handshake and request responses. 0 is success. */
+/**
+ * RTMS_STATUS_CODE: `status_code` of handshake and request responses. 0 is success. Numbers and
+ * names as Zoom's own helper library lists them (zoom/rtms-samples `library/`, July 2026); an older
+ * table (1 = invalid signature) is obsolete. See PROTOCOL.md §4.
+ */
 export const StatusCode = {
-  STATUS_OK: 0,
-  STATUS_CONNECTION_TIMEOUT: 1,
-  STATUS_INVALID_JSON_MSG_SIZE: 2,
-  STATUS_INVALID_JSON_MSG: 3,
-  STATUS_INVALID_MESSAGE_TYPE: 4,
-  STATUS_MSG_TYPE_NOT_EXIST: 5,
-  STATUS_MSG_TYPE_NOT_UINT: 6,
-  STATUS_MEETING_NOT_FOUND: 7,
-  STATUS_MEETING_UUID_NOT_EXIST: 8,
-  STATUS_RTMS_STREAM_ID_NOT_EXIST: 9,
-  STATUS_INVALID_SIGNATURE: 10,
-  STATUS_INVALID_PROTOCOL_VERSION: 11,
-  STATUS_SIGNATURE_NOT_EXIST: 12,
-  STATUS_STREAM_ID_NOT_EXIST: 13,
-  STATUS_SEQUENCE_NOT_EXIST: 14,
-  STATUS_INVALID_MEDIA_TYPE: 15,
-  STATUS_MEDIA_PARAMS_NOT_EXIST: 16,
-  STATUS_INVALID_MEDIA_PARAMS: 17,
-  STATUS_DUPLICATE_SIGNAL_REQUEST: 18,
-  STATUS_DUPLICATE_MEDIA_REQUEST: 19,
-  STATUS_STREAM_NOT_ACTIVE: 20,
-  STATUS_STREAM_TERMINATED: 21,
-  STATUS_UNKNOWN_ERROR: 22,
+  SUCCESS: 0,
+  INVALID_MESSAGE_TYPE: 1,
+  INVALID_RTMS_STREAM_ID: 2,
+  INVALID_SIGNATURE: 3,
+  INVALID_PAYLOAD: 4,
+  INVALID_EVENTS: 5,
+  INVALID_EVENT_TYPE: 6,
+  INVALID_MEDIA_TYPE: 7,
+  DUPLICATE_SIGNAL_REQUEST: 8,
+  MEDIA_TYPE_AUDIO_NOT_SUPPORT: 9,
+  MEDIA_TYPE_VIDEO_NOT_SUPPORT: 10,
+  MEDIA_TYPE_DESKSHARE_NOT_SUPPORT: 11,
+  MEDIA_TYPE_TRANSCRIPT_NOT_SUPPORT: 12,
+  MEDIA_TYPE_CHAT_NOT_SUPPORT: 13,
+  MEDIA_TYPE_INVALID_VALUE: 14,
+  MEDIA_DATA_ALL_CONNECTION_EXIST: 15,
+  DUPLICATE_MEDIA_DATA_CONNECTION: 16,
+  INVALID_MEDIA_PARAMS: 17,
+  INVALID_MEDIA_AUDIO_PARAMS: 18,
+  INVALID_MEDIA_AUDIO_CONTENT_TYPE: 19,
+  INVALID_MEDIA_AUDIO_SAMPLE_RATE: 20,
+  INVALID_MEDIA_AUDIO_CHANNEL: 21,
+  INVALID_MEDIA_AUDIO_CODEC: 22,
+  INVALID_MEDIA_AUDIO_DATA_OPT: 23,
+  INVALID_MEDIA_AUDIO_SEND_RATE: 24,
+  INVALID_MEDIA_VIDEO_PARAMS: 25,
+  INVALID_MEDIA_VIDEO_CONTENT_TYPE: 26,
+  INVALID_MEDIA_VIDEO_CODEC: 27,
+  INVALID_MEDIA_VIDEO_RESOLUTION: 28,
+  INVALID_MEDIA_VIDEO_DATA_OPT: 29,
+  INVALID_MEDIA_VIDEO_FPS: 30,
+  INVALID_MEDIA_DESKSHARE_PARAMS: 31,
+  INVALID_MEDIA_DESKSHARE_CONTENT_TYPE: 32,
+  INVALID_MEDIA_DESKSHARE_CODEC: 33,
+  INVALID_MEDIA_DESKSHARE_RESOLUTION: 34,
+  INVALID_MEDIA_DESKSHARE_FPS: 35,
+  INVALID_MEDIA_TRANSCRIPT_PARAMS: 36,
+  INVALID_MEDIA_TRANSCRIPT_CONTENT_TYPE: 37,
+  INVALID_MEDIA_CHAT_PARAMS: 38,
+  INVALID_MEDIA_CHAT_CONTENT_TYPE: 39,
+  INVALID_RTMS_SESSION_ID: 40,
+  INVALID_CLIENT_READY_ACK: 41,
+  INVALID_EVENT_SUBSCRIBE: 42,
+  INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE: 43,
+  INVALID_MEDIA_TRANSCRIPT_TARGET_LANGUAGE: 46,
+  CHAT_SESSION_KEY_NOT_AVAILABLE: 47,
 } as const;
 export type StatusCode = (typeof StatusCode)[keyof typeof StatusCode];
+
+/**
+ * What kind of failure a status is, as Zoom's library groups them: `auth`, `request`, `stream` and
+ * `media` failures repeat if retried; `connection` (a socket of this stream still open on the
+ * server) and `server` ones are transient.
+ */
+export type StatusCategory = 'success' | 'request' | 'stream' | 'auth' | 'connection' | 'media' | 'server';
+
+/** The category of a status code; unknown codes count as `server` (transient). */
+export function statusCategory(status: number): StatusCategory {
+  if (status === StatusCode.SUCCESS) return 'success';
+  if (status === StatusCode.INVALID_SIGNATURE) return 'auth';
+  if (status === StatusCode.INVALID_RTMS_STREAM_ID || status === StatusCode.INVALID_RTMS_SESSION_ID) return 'stream';
+  if (status === StatusCode.DUPLICATE_SIGNAL_REQUEST || status === StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST || status === StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION) return 'connection';
+  if (status >= StatusCode.MEDIA_TYPE_AUDIO_NOT_SUPPORT && status <= StatusCode.MEDIA_TYPE_CHAT_NOT_SUPPORT) return 'media';
+  if (status === StatusCode.CHAT_SESSION_KEY_NOT_AVAILABLE || nameOf(StatusCode, status) === undefined) return 'server';
+  return 'request';
+}
 
 /** TRANSCRIPT_LANGUAGE (`src_language`). NONE (-1) means automatic language identification. */
 export const TranscriptLanguage = {
@@ -283,8 +328,42 @@ export type TranscriptLanguage = (typeof TranscriptLanguage)[keyof typeof Transc
 /** Latest signaling/data protocol version this implementation speaks. */
 export const PROTOCOL_VERSION = 1;
 
-/** Keep-alive tolerances documented by Zoom: silence longer than this ends the connection. */
+/**
+ * Client-side keep-alive tolerances: a socket silent for longer than this is treated as dead (Zoom's
+ * March 2026 figures). The server pings only while no data flows, so a healthy socket is never
+ * silent for much more than {@link KEEPALIVE_INTERVAL_MS}.
+ */
 export const KEEPALIVE_TOLERANCE_MS = { signaling: 60_000, media: 65_000 } as const;
+
+/** The server sends KEEP_ALIVE_REQ about this often on a socket where no data flows. */
+export const KEEPALIVE_INTERVAL_MS = 10_000;
+
+/** Unanswered keep-alive requests in a row after which the server ends the connection (~30 s). */
+export const KEEPALIVE_MAX_MISSED = 3;
+
+/**
+ * How long the server keeps a stream for an app whose connection dropped ("Failover and
+ * reconnection"): ~60 s after the signaling connection, ~30 s after a media connection.
+ */
+export const RECONNECT_WINDOW_MS = { signaling: 60_000, media: 30_000 } as const;
+
+/** The reconnection backoff Zoom's docs and sample recommend: 3 s doubling to 30 s. */
+export const ZOOM_RECONNECT_BACKOFF = { initialDelayMs: 3_000, maxDelayMs: 30_000, multiplier: 2 } as const;
+
+/**
+ * Status 8 (DUPLICATE_SIGNAL_REQUEST) on a signaling handshake is transient: the server has not yet
+ * let go of the previous connection. Zoom's library retries after 1.5 s, doubling, 3 times.
+ */
+export const DUPLICATE_SIGNAL_RETRY = { initialDelayMs: 1_500, multiplier: 2, attempts: 3 } as const;
+
+/** The reason text Zoom sends with status 8, which Zoom's library matches on. */
+export const DUPLICATE_SIGNAL_REASON = 'duplicate signal request';
+
+/**
+ * Stop reasons after which the app restarts from scratch (case 4 of "Failover and reconnection"):
+ * Zoom may start the same stream again with a new `*.rtms_started`.
+ */
+export const RESTART_STOP_REASONS: ReadonlySet<number> = new Set([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 24]);
 
 /** Reverse lookup: the constant's name for a value, e.g. `nameOf(MsgType, 12) === 'KEEP_ALIVE_REQ'`. */
 export function nameOf<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {

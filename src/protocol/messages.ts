@@ -37,12 +37,15 @@ function withOneOf<T>(schema: Schema<T>, fields: readonly string[]): Schema<T> {
   };
 }
 
-const ID_FIELDS = ['meeting_uuid', 'session_id', 'engagement_id'] as const;
+/** Fields that carry the meeting/session/engagement/call id in a handshake (Zoom's library always sends `meeting_uuid`). */
+const ID_FIELDS = ['meeting_uuid', 'webinar_uuid', 'session_id', 'engagement_id', 'call_id'] as const;
 
 const idFields = {
   meeting_uuid: optional(str()),
+  webinar_uuid: optional(str()),
   session_id: optional(str()),
   engagement_id: optional(str()),
+  call_id: optional(str()),
 };
 
 export const audioParamsSchema = object(

@@ -70,7 +70,7 @@ describe('join: signaling and media handshakes', () => {
   });
 
   it('fails with RTMS_SIGNATURE_REJECTED and does not retry', async () => {
-    await setup({ signalingStatus: StatusCode.STATUS_INVALID_SIGNATURE });
+    await setup({ signalingStatus: StatusCode.INVALID_SIGNATURE });
     client = new RtmsClient({ ...creds, reconnect: fastReconnect });
     await assert.rejects(client.join(server.payload()), (e: OpenRtmsError) => e.code === 'RTMS_SIGNATURE_REJECTED');
     const closed = await client.whenClosed();

@@ -43,15 +43,15 @@ const good = () => ({ msg_type: 1, protocol_version: 1, meeting_uuid: payload.me
 
 describe('emulator answers bad client input with documented statuses', () => {
   const cases: [string, () => unknown, number][] = [
-    ['a bad signature', () => ({ ...good(), signature: 'deadbeef' }), StatusCode.STATUS_INVALID_SIGNATURE],
-    ['no signature', () => ({ ...good(), signature: undefined }), StatusCode.STATUS_SIGNATURE_NOT_EXIST],
-    ['an unknown stream', () => ({ ...good(), rtms_stream_id: 'nope' }), StatusCode.STATUS_RTMS_STREAM_ID_NOT_EXIST],
-    ['a meeting id that does not match', () => ({ ...good(), meeting_uuid: 'other==' }), StatusCode.STATUS_MEETING_UUID_NOT_EXIST],
-    ['no meeting/session/engagement id', () => ({ ...good(), meeting_uuid: undefined }), StatusCode.STATUS_MEETING_UUID_NOT_EXIST],
-    ['a wrong first message', () => ({ msg_type: 7 }), StatusCode.STATUS_INVALID_MESSAGE_TYPE],
-    ['an unknown msg_type', () => ({ msg_type: 77 }), StatusCode.STATUS_INVALID_MESSAGE_TYPE],
-    ['a string msg_type', () => ({ ...good(), msg_type: '1' }), StatusCode.STATUS_MSG_TYPE_NOT_UINT],
-    ['no msg_type', () => ({ rtms_stream_id: 'x' }), StatusCode.STATUS_MSG_TYPE_NOT_EXIST],
+    ['a bad signature', () => ({ ...good(), signature: 'deadbeef' }), StatusCode.INVALID_SIGNATURE],
+    ['no signature', () => ({ ...good(), signature: undefined }), StatusCode.INVALID_SIGNATURE],
+    ['an unknown stream', () => ({ ...good(), rtms_stream_id: 'nope' }), StatusCode.INVALID_RTMS_STREAM_ID],
+    ['a meeting id that does not match', () => ({ ...good(), meeting_uuid: 'other==' }), StatusCode.INVALID_RTMS_SESSION_ID],
+    ['no meeting/session/engagement id', () => ({ ...good(), meeting_uuid: undefined }), StatusCode.INVALID_RTMS_SESSION_ID],
+    ['a wrong first message', () => ({ msg_type: 7 }), StatusCode.INVALID_MESSAGE_TYPE],
+    ['an unknown msg_type', () => ({ msg_type: 77 }), StatusCode.INVALID_MESSAGE_TYPE],
+    ['a string msg_type', () => ({ ...good(), msg_type: '1' }), StatusCode.INVALID_MESSAGE_TYPE],
+    ['no msg_type', () => ({ rtms_stream_id: 'x' }), StatusCode.INVALID_MESSAGE_TYPE],
   ];
   for (const [name, msg, status] of cases) {
     it(`signaling: ${name} → status ${status}`, async () => {
@@ -62,9 +62,9 @@ describe('emulator answers bad client input with documented statuses', () => {
     });
   }
 
-  it('signaling: invalid JSON → STATUS_INVALID_JSON_MSG', async () => {
+  it('signaling: invalid JSON → INVALID_PAYLOAD', async () => {
     const { answer } = await exchange(payload.server_urls, ['{"msg_type": 1,']);
-    assert.equal(answer?.status_code, StatusCode.STATUS_INVALID_JSON_MSG);
+    assert.equal(answer?.status_code, StatusCode.INVALID_PAYLOAD);
   });
 
   it('signaling: an oversized frame closes that socket only (1009)', async () => {
@@ -72,11 +72,11 @@ describe('emulator answers bad client input with documented statuses', () => {
     assert.equal(code, 1009);
   });
 
-  it('media: a data handshake before any signaling connection → STATUS_STREAM_NOT_ACTIVE', async () => {
+  it('media: a data handshake before any signaling connection is closed without a status (the client opens signaling first)', async () => {
     const url = payload.server_urls.replace('/signaling/', '/media/') + '/all';
-    const { answer } = await exchange(url, [JSON.stringify({ ...good(), msg_type: 3, media_type: 1 })]);
-    assert.equal(answer?.msg_type, 4);
-    assert.equal(answer?.status_code, StatusCode.STATUS_STREAM_NOT_ACTIVE);
+    const { answer, code } = await exchange(url, [JSON.stringify({ ...good(), msg_type: 3, media_type: 1 })]);
+    assert.equal(answer, undefined);
+    assert.equal(code, 1008);
   });
 
   it('a handshake that omits every optional field is accepted with documented defaults', async () => {

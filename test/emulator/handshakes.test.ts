@@ -19,14 +19,14 @@ describe('handshakes, per product', () => {
       const running = emu.run();
       try {
         const p = firstPayload(emu);
-        const idField = { meeting: 'meeting_uuid', webinar: 'meeting_uuid', session: 'session_id', contact_center: 'engagement_id' }[product as Product];
+        const idField = { meeting: 'meeting_uuid', webinar: 'meeting_uuid', session: 'session_id', contact_center: 'engagement_id', phone: 'call_id' }[product as Product];
         assert.ok(idField in p, `payload carries ${idField}`);
 
-        // A bad signature first: status 10, the socket is closed.
+        // A bad signature first: status 3, the socket is closed.
         const bad = await RawSocket.open(p.server_urls);
         bad.send(handshake(p, 1, {}, 'wrong-secret'));
         const badResp = await bad.type(MsgType.SIGNALING_HAND_SHAKE_RESP);
-        assert.equal(badResp.status_code, StatusCode.STATUS_INVALID_SIGNATURE);
+        assert.equal(badResp.status_code, StatusCode.INVALID_SIGNATURE);
         assert.equal((await bad.closed).code, 1008);
 
         const j = await joinRaw(p);
@@ -67,7 +67,7 @@ describe('handshakes, per product', () => {
         assert.deepEqual(
           handshakes.map((h) => [h.role, h.statusCode]),
           [
-            ['signaling', StatusCode.STATUS_INVALID_SIGNATURE],
+            ['signaling', StatusCode.INVALID_SIGNATURE],
             ['signaling', 0],
             ['media', 0],
           ],
@@ -94,17 +94,17 @@ describe('handshake details', () => {
       const j = await joinRaw(p, { route: 'transcript', mediaType: 1 | 8 });
       assert.deepEqual(Object.keys(j.dataResp.media_params), ['transcript'], 'audio is not carried by the transcript socket');
 
-      // Opus needs 48 kHz: STATUS_INVALID_MEDIA_PARAMS, naming the field.
+      // Opus needs 48 kHz: INVALID_MEDIA_AUDIO_SAMPLE_RATE, naming the field.
       const audio = await RawSocket.open(j.signalingResp.media_server.server_urls.audio);
       audio.send(handshake(p, 3, { media_type: 1, media_params: { audio: { codec: 4, sample_rate: 1 } } }));
       const badParams = await audio.type(MsgType.DATA_HAND_SHAKE_RESP);
-      assert.equal(badParams.status_code, StatusCode.STATUS_INVALID_MEDIA_PARAMS);
+      assert.equal(badParams.status_code, StatusCode.INVALID_MEDIA_AUDIO_SAMPLE_RATE);
       assert.match(badParams.reason, /sample_rate|codec/);
 
       // Nothing this socket can carry.
       const chat = await RawSocket.open(j.signalingResp.media_server.server_urls.chat);
       chat.send(handshake(p, 3, { media_type: 1 }));
-      assert.equal((await chat.type(MsgType.DATA_HAND_SHAKE_RESP)).status_code, StatusCode.STATUS_INVALID_MEDIA_TYPE);
+      assert.equal((await chat.type(MsgType.DATA_HAND_SHAKE_RESP)).status_code, StatusCode.INVALID_MEDIA_TYPE);
 
       // A good audio socket: G.711 8 kHz, 40 ms frames; a second handshake on it is a duplicate.
       const good = await RawSocket.open(j.signalingResp.media_server.server_urls.audio);
@@ -113,14 +113,16 @@ describe('handshake details', () => {
       assert.equal(ok.status_code, 0);
       assert.deepEqual(ok.media_params.audio, { content_type: 2, sample_rate: 0, channel: 1, codec: 2, data_opt: 1, send_rate: 40 });
       good.send(handshake(p, 3, { media_type: 1 }));
-      await good.next((m) => m.msg_type === MsgType.DATA_HAND_SHAKE_RESP && m.status_code === StatusCode.STATUS_DUPLICATE_MEDIA_REQUEST);
+      await good.next((m) => m.msg_type === MsgType.DATA_HAND_SHAKE_RESP && m.status_code === StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION);
+      // Media flows to a socket handshaken after the stream started once CLIENT_READY_ACK says so.
+      j.signaling.send({ msg_type: MsgType.CLIENT_READY_ACK, rtms_stream_id: p.rtms_stream_id });
       const frame = await good.type(MsgType.MEDIA_DATA_AUDIO);
       assert.equal(Buffer.from(frame.content.data, 'base64').length, 320, '8 kHz × 40 ms of 8-bit G.711');
       await j.media.type(MsgType.MEDIA_DATA_TRANSCRIPT, 5000);
 
       // A second signaling handshake on the same socket: answered, the socket stays.
       j.signaling.send(handshake(p, 1));
-      await j.signaling.next((m) => m.msg_type === MsgType.SIGNALING_HAND_SHAKE_RESP && m.status_code === StatusCode.STATUS_DUPLICATE_SIGNAL_REQUEST);
+      await j.signaling.next((m) => m.msg_type === MsgType.SIGNALING_HAND_SHAKE_RESP && m.status_code === StatusCode.DUPLICATE_SIGNAL_REQUEST);
       j.signaling.send({ msg_type: MsgType.STREAM_STATE_REQ, rtms_stream_id: p.rtms_stream_id });
       const state = await j.signaling.type(MsgType.STREAM_STATE_RESP);
       assert.equal(state.state, StreamState.ACTIVE);

@@ -67,8 +67,8 @@ export class RawSocket {
     return this.next((m) => m.msg_type === msgType, timeoutMs);
   }
 
-  count(msgType: number): number {
-    return this.messages.filter((m) => m.msg_type === msgType).length;
+  count(msgType: number, pred: (m: Msg) => boolean = () => true): number {
+    return this.messages.filter((m) => m.msg_type === msgType && pred(m)).length;
   }
 
   close(): void {
@@ -83,10 +83,11 @@ export interface StartPayload {
   meeting_uuid?: string;
   session_id?: string;
   engagement_id?: string;
+  call_id?: string;
 }
 
-export const idOf = (p: StartPayload): string => p.meeting_uuid ?? p.session_id ?? p.engagement_id ?? '';
-export const idField = (p: StartPayload): string => (p.meeting_uuid ? 'meeting_uuid' : p.session_id ? 'session_id' : 'engagement_id');
+export const idOf = (p: StartPayload): string => p.meeting_uuid ?? p.session_id ?? p.engagement_id ?? p.call_id ?? '';
+export const idField = (p: StartPayload): string => (p.meeting_uuid ? 'meeting_uuid' : p.session_id ? 'session_id' : p.engagement_id ? 'engagement_id' : 'call_id');
 
 /** A correct handshake request (1 or 3) for a payload. */
 export function handshake(p: StartPayload, msgType: 1 | 3, extra: Msg = {}, secret = creds.clientSecret): Msg {
