@@ -18,7 +18,7 @@ import { ConnectionError, InvalidStateError, OpenRtmsError, ProtocolError, type 
 import {
   DEFAULT_MAX_FRAME_BYTES,
   DUPLICATE_SIGNAL_RETRY,
-  ID_FIELD,
+  HANDSHAKE_ID_FIELD,
   KEEPALIVE_TOLERANCE_MS,
   MEDIA_KINDS,
   MsgType,
@@ -410,14 +410,15 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
 
   /**
    * Fields both handshakes carry: version, the id, stream id, sequence, signature. The id goes in
-   * `meeting_uuid` (Zoom's library sends it there for every product) and in the product's own field.
+   * the product's own field as Zoom's library names it today (`webinar_uuid`, `call_id`, ...) and in
+   * `meeting_uuid`, where earlier versions of that library put it for every product.
    */
   #signedHandshake(): Record<string, unknown> {
     const t = this.#target!;
     return {
       protocol_version: PROTOCOL_VERSION,
       meeting_uuid: t.id,
-      [ID_FIELD[t.product]]: t.id,
+      [HANDSHAKE_ID_FIELD[t.product]]: t.id,
       rtms_stream_id: t.streamId,
       sequence: randomInt(1, 2 ** 31),
       signature: rtmsSignature(this.#clientId, this.#clientSecret, t.id, t.streamId),

@@ -20,6 +20,8 @@ export interface StreamRecord {
   /** After the stop: a worker made sure the recording was closed (closing it if its owner had died). */
   finalized?: boolean;
   finalizeError?: string;
+  /** `event_ts` of the latest `*.rtms_interrupted` (the owner reconnects at once when it changes). */
+  interruptedAt?: number;
 }
 
 /** The owner's claim on a stream, renewed while it is connected; expires with the bucket's TTL. */

@@ -8,12 +8,15 @@ import type { StreamEvent } from '../webhook/handler.js';
 import type { Cluster } from './connection.js';
 
 /**
- * The identity of a webhook: a stream starts once and stops once, so event + stream id name it;
- * interruptions can repeat, so their `event_ts` is part of it.
+ * The identity of a webhook: a stream stops once, so event + stream id name a stop; it starts once
+ * per RTMS server (a new start with new `server_urls` is a failover, not a retry), so a start's
+ * signaling URL is part of it; interruptions can repeat, so their `event_ts` is part of theirs.
  */
 export function webhookIdentity(e: StreamEvent): string {
   const base = `${e.event}:${e.rtmsStreamId}`;
-  return e.lifecycle === 'interrupted' ? `${base}:${e.eventTs ?? ''}` : base;
+  if (e.lifecycle === 'interrupted') return `${base}:${e.eventTs ?? ''}`;
+  if (e.lifecycle === 'started') return `${base}:${e.payload.server_urls ?? ''}`;
+  return base;
 }
 
 export interface PublishResult {

@@ -68,6 +68,9 @@ export interface ClusterWorkerEvents {
 interface Owned {
   rtmsStreamId: string;
   revision: number;
+  /** The signaling URL our client was given, and the interruption it last acted on. */
+  serverUrls?: string;
+  interruptedAt?: number;
 }
 
 /** Client close reasons that are our own doing; anything else means the stream is over. */
@@ -214,10 +217,20 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
       try {
         await kv.create(key, encodeRecord(record));
       } catch (err) {
-        // Already known (a start seen before, or its stop arrived first): nothing to do.
+        // Already known: a retry (same server) or its stop arrived first — nothing to do; a live
+        // stream on a new server (RTMS server failover) — the record takes the new URL and the
+        // owner moves its client there (#followRecord).
         const existing = await kv.get(key);
         if (!existing || existing.operation !== 'PUT') throw err;
+        const before = decodeRecord<StreamRecord>(existing.value);
+        if (before?.state === 'active' && e.payload.server_urls && before.payload.server_urls !== e.payload.server_urls) {
+          await kv.update(key, encodeRecord({ ...before, payload: { ...before.payload, server_urls: e.payload.server_urls } }), existing.revision);
+        }
       }
+    } else if (e.lifecycle === 'interrupted') {
+      await this.#updateRecord(key, (r) =>
+        r.state === 'active' ? { ...r, interruptedAt: e.eventTs ?? Date.now(), payload: e.payload.server_urls ? { ...r.payload, server_urls: e.payload.server_urls } : r.payload } : undefined,
+      );
     } else if (e.lifecycle === 'stopped') {
       const existing = await kv.get(key);
       const before = existing?.operation === 'PUT' ? decodeRecord<StreamRecord>(existing.value) : undefined;
@@ -292,7 +305,9 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
   #tick(): void {
     const now = Date.now();
     for (const [key, own] of this.#owned) {
-      if (this.#records.entries.get(key)?.value.state === 'stopped') void this.#finish(key, own, 'stop webhook');
+      const record = this.#records.entries.get(key)?.value;
+      if (record?.state === 'stopped') void this.#finish(key, own, 'stop webhook');
+      else if (record) this.#followRecord(own, record);
     }
     if (!this.#accepting || this.#c.nc.isClosed()) return;
     // Just after (re)connecting, the leases we see may be missing or stale only because NATS was
@@ -325,6 +340,19 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
     }
   }
 
+  /** Applies what Zoom announced about a stream we hold: a failover to a new server, or an interruption. */
+  #followRecord(own: Owned, record: StreamRecord): void {
+    const urls = record.payload.server_urls;
+    if (urls && own.serverUrls !== undefined && urls !== own.serverUrls) {
+      own.serverUrls = urls;
+      own.interruptedAt = record.interruptedAt;
+      this.#registry.failover(own.rtmsStreamId, urls);
+    } else if (record.interruptedAt !== undefined && record.interruptedAt !== own.interruptedAt) {
+      own.interruptedAt = record.interruptedAt;
+      this.#registry.interrupted(startEventOf(record));
+    }
+  }
+
   #leaseValue(rtmsStreamId: string): Uint8Array {
     const e = this.#registry.get(rtmsStreamId);
     const lease: LeaseRecord = {
@@ -354,7 +382,7 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
         await this.#releaseLease(key, revision);
         return;
       }
-      this.#owned.set(key, { rtmsStreamId: record.rtmsStreamId, revision });
+      this.#owned.set(key, { rtmsStreamId: record.rtmsStreamId, revision, serverUrls: record.payload.server_urls, interruptedAt: record.interruptedAt });
       this.#unownedSince.delete(key);
       const takeover = previous !== undefined && previous.value.worker !== this.id;
       const silentMs = takeover ? Date.now() - previous.seenAt : undefined;

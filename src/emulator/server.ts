@@ -29,6 +29,7 @@ import {
   type MediaKind,
   type MediaParams,
   type Message,
+  type Product,
   type SampleRate,
 } from '../protocol/index.js';
 import type { ProtocolError } from '../errors.js';
@@ -111,6 +112,9 @@ function paramsRejected(kind: MediaKind, problems: { field: string; message: str
   return { status: statusForParams(kind, problems[0].field), reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
 }
 
+/** Contact Center and Phone streams are voice: audio and transcript only. */
+const VOICE_ONLY: ReadonlySet<string> = new Set<Product>(['contact_center', 'phone']);
+
 /** Status of a media kind this product does not carry. */
 const NOT_SUPPORTED: Record<MediaKind, number> = {
   audio: StatusCode.MEDIA_TYPE_AUDIO_NOT_SUPPORT,
@@ -183,9 +187,11 @@ export class EmulatorServer {
     return `${this.#prefix}/signaling/${encodeURIComponent(streamId)}`;
   }
 
-  mediaUrls(streamId: string): Record<string, string> {
+  /** Media server URLs of a stream: `all` and one per kind the product carries (voice products: audio, transcript). */
+  mediaUrls(streamId: string, product: Product = 'meeting'): Record<string, string> {
     const base = `${this.#prefix}/media/${encodeURIComponent(streamId)}`;
-    return { all: `${base}/all`, audio: `${base}/audio`, video: `${base}/video`, deskshare: `${base}/deskshare`, transcript: `${base}/transcript`, chat: `${base}/chat` };
+    const kinds: MediaKind[] = VOICE_ONLY.has(product) ? ['audio', 'transcript'] : ['audio', 'video', 'deskshare', 'transcript', 'chat'];
+    return Object.fromEntries([['all', `${base}/all`], ...kinds.map((k) => [k, `${base}/${k}`])]);
   }
 
   /**
@@ -286,7 +292,7 @@ export class EmulatorServer {
             protocol_version: 1,
             status_code: StatusCode.SUCCESS,
             reason: '',
-            media_server: { server_urls: this.mediaUrls(stream.id.rtmsStreamId), srtp_keys: {} },
+            media_server: { server_urls: this.mediaUrls(stream.id.rtmsStreamId, stream.id.product), srtp_keys: {} },
           }),
         );
         this.opts.hooks?.handshake?.({ role: 'signaling', rtmsStreamId: stream.id.rtmsStreamId, statusCode: StatusCode.SUCCESS, reason: '' });
@@ -464,8 +470,7 @@ export class EmulatorServer {
   /** Applies documented defaults to the requested media and checks the rules. */
   #grant(m: Message<3>, route: string, product: string): { sock: MediaSocket; params: MediaParams } | { status: number; reason: string } {
     const routeKinds = EmulatedStream.routeKinds(route)!;
-    // Contact Center and Phone streams are voice: audio and transcript only.
-    const voiceOnly = product === 'contact_center' || product === 'phone';
+    const voiceOnly = VOICE_ONLY.has(product);
     const asked = kindsOfMask(m.media_type).filter((k) => routeKinds.includes(k));
     const kinds = asked.filter((k) => !voiceOnly || k === 'audio' || k === 'transcript');
     if (kinds.length === 0) {

@@ -116,6 +116,11 @@ export class EmulatedStream {
       });
   }
 
+  /** Contact Center and Phone streams carry audio and transcript only. */
+  get #voiceOnly(): boolean {
+    return this.id.product === 'contact_center' || this.id.product === 'phone';
+  }
+
   get ended(): boolean {
     return this.phase === 'ended';
   }
@@ -301,7 +306,7 @@ export class EmulatedStream {
     while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#planEvent(events[this.#eventIndex++]);
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(t) ? this.conn : undefined;
     this.#audio(conn, t);
-    if (this.id.product !== 'contact_center') {
+    if (!this.#voiceOnly) {
       this.#video_(conn, t, 'video');
       if (this.#sharer !== undefined) this.#video_(conn, t, 'deskshare');
     }
@@ -426,18 +431,18 @@ export class EmulatedStream {
         this.#eventOrMiss(conn, { event_type: EventType.ACTIVE_SPEAKER_CHANGE, timestamp: ts, ...person });
         return;
       case 'share_start':
-        if (this.id.product === 'contact_center') return;
+        if (this.#voiceOnly) return;
         this.#sharer = e.userId;
         this.#eventOrMiss(conn, { event_type: EventType.SHARING_START, timestamp: ts, ...person });
         return;
       case 'share_stop':
-        if (this.id.product === 'contact_center') return;
+        if (this.#voiceOnly) return;
         this.#sharer = undefined;
         this.#eventOrMiss(conn, { event_type: EventType.SHARING_STOP, timestamp: ts, ...person });
         return;
       case 'video_on':
       case 'video_off':
-        if (this.id.product === 'contact_center') return;
+        if (this.#voiceOnly) return;
         if (e.kind === 'video_on') this.#video.add(e.userId);
         else this.#video.delete(e.userId);
         this.#eventOrMiss(conn, { event_type: e.kind === 'video_on' ? EventType.PARTICIPANT_VIDEO_ON : EventType.PARTICIPANT_VIDEO_OFF, timestamp: ts, ...person });

@@ -48,6 +48,15 @@ export const ID_FIELD: Readonly<Record<Product, IdField>> = {
   phone: 'call_id',
 };
 
+/** The handshake field that carries the id, per product, as Zoom's library sends it (July 2026). */
+export const HANDSHAKE_ID_FIELD: Readonly<Record<Product, IdField>> = {
+  meeting: 'meeting_uuid',
+  webinar: 'webinar_uuid',
+  session: 'session_id',
+  contact_center: 'engagement_id',
+  phone: 'call_id',
+};
+
 export const URL_VALIDATION_EVENT = 'endpoint.url_validation';
 
 const EVENT_INDEX = new Map<string, { product: Product; lifecycle: RtmsLifecycle }>();

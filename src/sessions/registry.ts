@@ -68,12 +68,48 @@ export class StreamRegistry {
     return this.#state;
   }
 
-  /** Acts on a verified, de-duplicated webhook event. */
+  /**
+   * Acts on a verified, de-duplicated webhook event, as Zoom's "Failover and reconnection" asks:
+   * a start joins (or, for a live stream with new `server_urls`, moves the client to the new
+   * server), an interruption re-opens both connections now, a stop ends the stream.
+   */
   handle(event: StreamEvent): void {
     if (this.#state !== 'running') throw new InvalidStateError(`registry is ${this.#state}; no new streams`);
-    if (event.lifecycle === 'started') this.start(event);
-    else if (event.lifecycle === 'stopped') void this.stop(event.rtmsStreamId, 'stop webhook');
-    else this.opts.logger?.info({ streamId: event.rtmsStreamId }, 'stream interrupted; the client reconnects by itself');
+    if (event.lifecycle === 'started') {
+      if (event.failover) this.failover(event.rtmsStreamId, event.payload.server_urls!) || this.start(event, { resume: true });
+      else this.start(event);
+    } else if (event.lifecycle === 'stopped') void this.stop(event.rtmsStreamId, 'stop webhook');
+    else this.interrupted(event);
+  }
+
+  /**
+   * RTMS server failure: Zoom sent a new start with new `server_urls` for a stream we hold. The
+   * client drops both sockets and connects to the new server at once. False when no live client holds it.
+   */
+  failover(rtmsStreamId: string, serverUrls: string): boolean {
+    const entry = this.#streams.get(rtmsStreamId);
+    if (!entry || entry.closed) return false;
+    this.opts.logger?.warn({ streamId: rtmsStreamId }, 'RTMS server failover: reconnecting to the new server');
+    return entry.client.reconnect('server-failover', serverUrls);
+  }
+
+  /**
+   * `*.rtms_interrupted`: the server ended both connections and waits (~60 s) for the app. A client
+   * that is already back (ready) is left alone; one waiting out a backoff reconnects now. A stream
+   * whose client gave up is joined again, continuing its recording.
+   */
+  interrupted(event: StreamEvent): void {
+    const entry = this.#streams.get(event.rtmsStreamId);
+    if (entry && !entry.closed) {
+      if (entry.client.state === 'ready') return this.opts.logger?.info({ streamId: event.rtmsStreamId }, 'stream interrupted; the client is already back');
+      this.opts.logger?.warn({ streamId: event.rtmsStreamId }, 'stream interrupted: reconnecting now');
+      entry.client.reconnect('interrupted', event.payload.server_urls);
+      return;
+    }
+    if (entry?.closed && entry.closed.reason !== 'reconnect-exhausted') return; // ended for good
+    if (!event.payload.server_urls) return this.opts.logger?.warn({ streamId: event.rtmsStreamId }, 'stream interrupted but not held here and no server_urls to join');
+    this.opts.logger?.warn({ streamId: event.rtmsStreamId }, 'stream interrupted and not held: joining it again');
+    this.start(event, { resume: !!entry });
   }
 
   get(rtmsStreamId: string): StreamEntry | undefined {
@@ -119,7 +155,9 @@ export class StreamRegistry {
   /** Joins a stream and attaches its sinks; a stream already held is left alone (one client per stream). */
   start(event: StreamEvent, options: StartOptions = {}): void {
     if (this.#state !== 'running') throw new InvalidStateError(`registry is ${this.#state}; no new streams`);
-    if (this.#streams.has(event.rtmsStreamId)) return; // exactly one client per stream
+    const existing = this.#streams.get(event.rtmsStreamId);
+    if (existing && !existing.closed) return; // exactly one client per stream
+    if (existing) options = { ...options, resume: true }; // Zoom restarted a stream we recorded: continue it
     const info: StreamInfo = {
       rtmsStreamId: event.rtmsStreamId,
       product: event.product,

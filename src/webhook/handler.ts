@@ -11,11 +11,16 @@ export interface StreamEvent {
   product: Product;
   event: string;
   rtmsStreamId: string;
-  /** meeting_uuid, session_id or engagement_id. */
+  /** meeting_uuid / webinar_uuid, session_id, engagement_id or call_id. */
   meetingUuid: string;
   payload: RtmsWebhookPayload & { server_urls?: string };
   /** The webhook's `event_ts` (ms), when it had one. */
   eventTs?: number;
+  /**
+   * A start for a stream already live, with new `server_urls`: Zoom moved it to another RTMS server
+   * after a failure; the client reconnects there (not a second client).
+   */
+  failover?: boolean;
 }
 
 export interface WebhookOutcome {
@@ -69,15 +74,17 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     if (p) return error(400, 'WEBHOOK_BAD_BODY', `field "${p.path}" expected ${p.expected}, got ${p.received}`);
     const rtms = payload as StreamEvent['payload'];
     const meetingUuid = payloadId(rtms);
-    if (!meetingUuid) return error(400, 'WEBHOOK_BAD_BODY', 'payload has no meeting_uuid, session_id or engagement_id');
+    if (!meetingUuid) return error(400, 'WEBHOOK_BAD_BODY', 'payload has no meeting_uuid, webinar_uuid, session_id, engagement_id or call_id');
     if (kind.lifecycle === 'started' && !rtms.server_urls) return error(400, 'WEBHOOK_BAD_BODY', 'rtms_started payload has no server_urls');
     const streamEvent: StreamEvent = { ...kind, event, rtmsStreamId: rtms.rtms_stream_id, meetingUuid, payload: rtms, ...(typeof eventTs === 'number' ? { eventTs } : {}) };
     if (!ledger) return { status: 200, body: { ok: true }, event: streamEvent };
     if (kind.lifecycle === 'started') {
-      const fate = ledger.fate(rtms.rtms_stream_id);
-      if (!ledger.start(rtms.rtms_stream_id)) return { status: 200, body: { ok: true }, note: fate === 'stopped' ? 'after-stop' : 'duplicate' };
+      const verdict = ledger.start(rtms.rtms_stream_id, rtms.server_urls);
+      if (verdict === 'duplicate' || verdict === 'after-stop') return { status: 200, body: { ok: true }, note: verdict };
+      if (verdict === 'server-failover') streamEvent.failover = true;
     } else if (kind.lifecycle === 'stopped') {
-      if (!ledger.stop(rtms.rtms_stream_id)) return { status: 200, body: { ok: true }, note: 'duplicate' };
+      const reason = typeof rtms.stop_reason === 'number' ? rtms.stop_reason : undefined;
+      if (!ledger.stop(rtms.rtms_stream_id, reason)) return { status: 200, body: { ok: true }, note: 'duplicate' };
     }
     return { status: 200, body: { ok: true }, event: streamEvent };
   };

@@ -50,7 +50,7 @@ describe('join: signaling and media handshakes', () => {
       await client.join({ [field]: 'id-1', rtms_stream_id: 's-9', server_urls: server.signalingUrl });
       const hs = server.signaling()[0].received[0];
       assert.equal(hs[field], 'id-1');
-      assert.equal(hs.meeting_uuid, undefined);
+      assert.equal(hs.meeting_uuid, 'id-1', "meeting_uuid as well: Zoom's library sends the id there for every product");
       assert.equal(hs.signature, rtmsSignature('cid', 'csecret', 'id-1', 's-9'));
     });
   }
@@ -199,7 +199,7 @@ describe('media and events', () => {
 });
 
 describe('resilience', () => {
-  it('reconnects after the media socket drops', async () => {
+  it('re-opens only the media socket when it drops while signaling is up, then sends CLIENT_READY_ACK again', async () => {
     await setup();
     client = new RtmsClient({ ...creds, reconnect: fastReconnect });
     await client.join(server.payload());
@@ -207,9 +207,14 @@ describe('resilience', () => {
     server.openMedia()[0].ws.terminate();
     const [ev] = await rejoined;
     assert.equal(ev.reconnected, true);
+    assert.equal(ev.scope, 'media');
     assert.equal(client.state, 'ready');
-    assert.equal(server.signaling().length, 2);
-    assert.equal(client.stats.reconnects, 1);
+    assert.equal(server.signaling().length, 1, 'signaling stayed up');
+    assert.equal(server.media().length, 2);
+    assert.equal(client.stats.reconnects, 0);
+    assert.equal(client.stats.mediaReconnects, 1);
+    const acks = server.signaling()[0].received.filter((m) => m.msg_type === MsgType.CLIENT_READY_ACK);
+    assert.equal(acks.length, 2);
   });
 
   it('reconnects after the signaling socket drops', async () => {

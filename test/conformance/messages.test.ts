@@ -143,7 +143,8 @@ describe('signaling requests and events', () => {
 
   it('keep-alives on both sockets are answered', async () => {
     const { summary } = await runEmulated({ durationS: 2, keepAliveIntervalMs: 100 });
-    assert.ok(summary.keepalive.sent >= 20, `sent ${summary.keepalive.sent}`);
+    // Requests go only where no data flows: the signaling socket, about every 100 ms.
+    assert.ok(summary.keepalive.sent >= 12, `sent ${summary.keepalive.sent}`);
     assert.equal(summary.keepalive.missed, 0);
     assert.ok(summary.keepalive.answered >= summary.keepalive.sent - 4);
   });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runEmulated } from '../helpers/harness.js';
-import { StopReason, PRODUCTS } from '../../src/protocol/index.js';
+import { ID_FIELD, StopReason, PRODUCTS } from '../../src/protocol/index.js';
 import { demoScenario } from '../../src/emulator/scenario.js';
 
 describe('client against emulator: every product family', () => {
@@ -10,8 +10,9 @@ describe('client against emulator: every product family', () => {
       const { summary, joined } = await runEmulated({ product, durationS: 6, fast: true });
       assert.equal(joined.length, 1);
       const [j] = joined;
-      const idField = product === 'session' ? 'session_id' : product === 'contact_center' ? 'engagement_id' : 'meeting_uuid';
+      const idField = ID_FIELD[product];
       assert.ok(typeof j.payload[idField] === 'string', `payload carries ${idField}`);
+      if (product === 'webinar') assert.equal(j.payload.webinar_uuid, j.payload.meeting_uuid, 'webinars carry webinar_uuid too');
       const closed = await j.closed;
       assert.equal(closed.reason, 'stream-terminated');
       assert.equal(closed.stopReason, StopReason.STOP_BC_MEETING_ENDED);
@@ -23,7 +24,7 @@ describe('client against emulator: every product family', () => {
       assert.deepEqual(summary.missed, { audio: 0, video: 0, share: 0, transcript: 0, chat: 0, events: 0 });
       assert.equal(summary.connections.signaling, 1);
       assert.equal(summary.connections.kicked, 0);
-      if (product === 'contact_center') assert.equal(summary.sent.video, 0, 'voice only');
+      if (product === 'contact_center' || product === 'phone') assert.equal(summary.sent.video, 0, 'voice only');
       else assert.ok(summary.sent.video > 0);
       const expected = demoScenario(6).timeline.filter((i) => i.type === 'speak').map((i) => i.text);
       assert.deepEqual(j.transcripts.map((t) => t.text), expected.slice(0, j.transcripts.length));
