@@ -213,8 +213,9 @@ describe('resilience', () => {
     assert.equal(server.media().length, 2);
     assert.equal(client.stats.reconnects, 0);
     assert.equal(client.stats.mediaReconnects, 1);
-    const acks = server.signaling()[0].received.filter((m) => m.msg_type === MsgType.CLIENT_READY_ACK);
-    assert.equal(acks.length, 2);
+    const acks = () => server.signaling()[0].received.filter((m) => m.msg_type === MsgType.CLIENT_READY_ACK).length;
+    for (const deadline = Date.now() + 2000; acks() < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(acks(), 2);
   });
 
   it('reconnects after the signaling socket drops', async () => {

@@ -75,7 +75,7 @@ describe('emulator answers bad client input with documented statuses', () => {
   it('media: a data handshake before any signaling connection is closed without a status (the client opens signaling first)', async () => {
     const url = payload.server_urls.replace('/signaling/', '/media/') + '/all';
     const { answer, code } = await exchange(url, [JSON.stringify({ ...good(), msg_type: 3, media_type: 1 })]);
-    assert.equal(answer, undefined);
+    assert.equal(answer, null);
     assert.equal(code, 1008);
   });
 

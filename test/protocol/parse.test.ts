@@ -43,10 +43,10 @@ describe('parseMessage', () => {
     assert.equal(e.details.expected, 'integer');
     assert.match(e.message, /DATA_HAND_SHAKE_REQ: field "media_params.audio.codec" expected integer/);
   });
-  it('requires one of meeting_uuid, session_id or engagement_id in handshakes', () => {
+  it('requires one of meeting_uuid, webinar_uuid, session_id, engagement_id or call_id in handshakes', () => {
     const e = errorOf('{"msg_type":1,"rtms_stream_id":"s","signature":"x"}');
-    assert.match(e.message, /one of meeting_uuid, session_id, engagement_id/);
-    for (const f of ['meeting_uuid', 'session_id', 'engagement_id']) {
+    assert.match(e.message, /one of meeting_uuid, webinar_uuid, session_id, engagement_id, call_id/);
+    for (const f of ['meeting_uuid', 'webinar_uuid', 'session_id', 'engagement_id', 'call_id']) {
       assert.equal(parseMessage(JSON.stringify({ msg_type: 1, [f]: 'id', rtms_stream_id: 's', signature: 'x' })).ok, true, f);
     }
   });

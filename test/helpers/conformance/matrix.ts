@@ -56,6 +56,9 @@ export async function runFault(spec: string, makeClient: () => ConformanceClient
   try {
     const summary = await emulator.run();
     await new Promise((r) => setTimeout(r, 300)); // late handshakes (a start retried after the stop)
+    // Let the client read what is still in flight (fault `malformed` queues 17 MiB frames per socket).
+    const caughtUp = () => summary.per_stream.every((s) => KINDS.every((k) => client.frames(s.rtms_stream_id)[k] >= s.sent[k]));
+    for (const deadline = Date.now() + 10_000; !caughtUp() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
     return { summary: emulator.summary(summary.duration_s, summary.completed), client };
   } finally {
     client.close();
