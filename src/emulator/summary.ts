@@ -25,7 +25,7 @@ export interface StreamReport {
   sent: KindCounts;
   missed: KindCounts;
   /** How the stream ended: scenario end, or a client's STREAM_CLOSE_REQ. */
-  ended_by: 'scenario' | 'client' | 'emulator-closed';
+  ended_by: 'scenario' | 'client' | 'emulator-closed' | 'api';
 }
 
 export interface EmulatorSummary {
