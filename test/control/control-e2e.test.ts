@@ -85,7 +85,8 @@ describe('on-demand control: serve + emulator', () => {
     writeFileSync(cfg, JSON.stringify({ apps: [app] }));
     const started = await cli(['control', 'start', '--meeting', uuid, '--zoom-api', emu.httpUrl, '--config', cfg]);
     assert.equal(started.code, 0, started.stderr);
-    assert.deepEqual(await until('the started webhook', () => webhooks.length > 0 && webhooks), ['meeting.rtms_started']);
+    await until('the started webhook', () => webhooks.length > 0);
+    assert.deepEqual(webhooks, ['meeting.rtms_started']);
     const entry = await until('the stream to be recorded', () => runtime.registry.get(meeting.id.rtmsStreamId));
     const streamStates: number[] = [];
     entry.client.on('streamState', (s) => streamStates.push(s.state));
@@ -110,7 +111,7 @@ describe('on-demand control: serve + emulator', () => {
     await until('media again', () => entry.client.stats.frames.audio > frozen + 10);
 
     assert.equal((await post({ product: 'meeting', id: uuid, action: 'stop' })).status, 200);
-    await until('the stopped webhook', () => webhooks.includes('meeting.rtms_stopped'));
+    await until('the stopped webhook', () => (webhooks as string[]).includes('meeting.rtms_stopped'));
     const closed = await entry.client.whenClosed();
     assert.equal(closed.stopReason, 25, 'TERMINATED with MANUAL_API_TRIGGERED');
     assert.equal(meeting.report().ended_by, 'api');
