@@ -30,6 +30,11 @@ export type ErrorCode =
   // webhook
   | 'WEBHOOK_BAD_SIGNATURE'
   | 'WEBHOOK_STALE_TIMESTAMP'
+  | 'WEBHOOK_APP_MISMATCH'
+  // Zoom REST API (on-demand control)
+  | 'ZOOM_API_AUTH_FAILED'
+  | 'ZOOM_API_ERROR'
+  | 'ZOOM_API_UNREACHABLE'
   // storage
   | 'STORE_NOT_FOUND'
   | 'STORE_UNAVAILABLE'

@@ -1,7 +1,8 @@
 /** Settings shared by `serve` and `worker`: required env vars, the logger, the cluster connection. */
 import { createLogger } from '../log.js';
 import { connectCluster, type Cluster } from '../cluster/index.js';
-import { OpenRtmsError } from '../errors.js';
+import { ConfigError, OpenRtmsError } from '../errors.js';
+import { CONFIG_FILE_NAME, loadConfig, resolveApps, type AppConfig, type OpenRtmsConfig } from '../config/index.js';
 import { MEDIA_KINDS, type MediaKind } from '../protocol/index.js';
 import { UsageError } from './args.js';
 import { DEFAULT_WAKE_COALESCING_MS, MAX_WAKE_COALESCING_MS } from '../util/wake-coalescing.js';
@@ -72,4 +73,35 @@ export function mediaFromEnv(command: string): MediaKind[] | undefined {
   const kinds = text.split(',').map((k) => k.trim()) as MediaKind[];
   for (const k of kinds) if (!MEDIA_KINDS.includes(k)) throw new UsageError(`${command}: OPENRTMS_MEDIA: expected a comma list of ${MEDIA_KINDS.join(', ')}, got "${k}"`);
   return kinds;
+}
+
+/** The `--config FILE` flag shared by serve, worker, demo and control. */
+export const configFlag = { type: 'string', help: `config file (default: OPENRTMS_CONFIG, else ./${CONFIG_FILE_NAME} when it exists)`, placeholder: 'FILE' } as const;
+
+/** The config file (flag, OPENRTMS_CONFIG or ./openrtms.config.json); its errors become one UsageError line. */
+export function configFromFile(command: string, flag: unknown): OpenRtmsConfig {
+  try {
+    return loadConfig(typeof flag === 'string' ? flag : undefined);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Every app the server verifies webhooks for and joins streams with: the config file's apps plus
+ * the environment's one-app shortcut for the products they leave unclaimed. Without a config file
+ * app, the environment must hold a complete app (the errors name the missing variable, as before).
+ */
+export function serverApps(command: string, config: OpenRtmsConfig): AppConfig[] {
+  if (config.apps.length === 0) {
+    rtmsCredentials(command);
+    requiredEnv(command, ['ZOOM_SECRET_TOKEN']);
+  }
+  return resolveApps(config);
+}
+
+/** The apps' names and products for a start-up line (never a credential). */
+export function describeApps(apps: readonly AppConfig[]): string {
+  return apps.map((a) => `${a.name} (${a.products.join(', ')})`).join('; ');
 }

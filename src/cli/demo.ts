@@ -10,17 +10,19 @@ import { demoScenario } from '../emulator/scenario.js';
 import { openStore } from '../store/open.js';
 import { repairRecordings } from '../recorder/repair.js';
 import { createRuntime } from '../server/runtime.js';
+import { configFlag, configFromFile } from './config.js';
 import { durationFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
   summary: 'emulator + server + dashboard on 127.0.0.1, no credentials needed',
-  usage: 'openrtms demo [--port 8080] [--meetings 1] [--duration 120] [--data-dir ./data]',
+  usage: 'openrtms demo [--port 8080] [--meetings 1] [--duration 120] [--data-dir ./data] [--config FILE]',
   flags: {
     port: { type: 'string', default: '8080', help: 'port of the server and dashboard (0 = any free port)' },
     meetings: { type: 'string', default: '1', help: 'concurrent emulated meetings' },
     duration: { type: 'string', default: '120', help: 'how long the meetings last (seconds, or 90s, 2m)' },
     'data-dir': { type: 'string', default: './data', help: 'where the database and recordings go' },
+    config: { ...configFlag, help: `${configFlag.help}; checked, but the demo's apps are its own throw-away ones` },
   },
   examples: ['npm start', 'openrtms demo --meetings 3 --duration 60', 'openrtms demo --port 0 --data-dir /tmp/rtms-demo'],
 };
@@ -35,6 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   const meetings = intFlag('meetings', v.meetings, { min: 1, max: 1000 });
   const durationS = durationFlag('duration', v.duration) / 1000;
   const dataDir = resolve(String(v['data-dir']));
+  // The config file is checked so that a mistake shows before production; the demo itself needs no credentials.
+  configFromFile('demo', v.config);
   mkdirSync(dataDir, { recursive: true });
 
   // Throw-away credentials shared by both sides: nothing to configure, nothing to leak.

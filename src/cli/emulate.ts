@@ -22,6 +22,7 @@ export const spec: CommandSpec = {
     fault: { type: 'string', multiple: true, help: 'inject a fault (repeatable), e.g. drop-media@10s, kick@20s, duplicate-webhook:3', placeholder: 'SPEC' },
     seed: { type: 'string', default: '1', help: 'seed for ids and synthetic voices', placeholder: 'N' },
     fast: { type: 'boolean', help: 'send as fast as the client reads instead of in real time' },
+    'on-demand': { type: 'boolean', help: 'no RTMS until a REST start call (openrtms control start --zoom-api URL); prints the ids' },
     json: { type: 'boolean', help: 'print one JSON summary object on stdout' },
     'client-id': { type: 'string', help: 'app client id (default: ZM_RTMS_CLIENT or ZOOM_CLIENT_ID)' },
     'client-secret': { type: 'string', help: 'app client secret (default: ZM_RTMS_SECRET or ZOOM_CLIENT_SECRET)' },
@@ -34,6 +35,7 @@ export const spec: CommandSpec = {
     'openrtms emulate --webhook-url http://127.0.0.1:8080/webhook --meetings 4 --product meeting,webinar,session,contact_center --duration 30',
     'openrtms emulate --webhook-url http://127.0.0.1:8080/webhook --fault drop-media@10s --fault duplicate-webhook:3 --json',
     'openrtms emulate --webhook-url http://127.0.0.1:8080/webhook --scenario examples/scenarios/standup.json --fast',
+    'openrtms emulate --webhook-url http://127.0.0.1:8080/webhook --on-demand   # then: openrtms control start --meeting UUID --zoom-api http://127.0.0.1:9000',
   ],
 };
 
@@ -85,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     faults,
     keepAliveIntervalMs: durationFlag('keepalive-interval', v['keepalive-interval']),
     waitForClientMs: durationFlag('wait-for-client', v['wait-for-client']),
+    onDemand: v['on-demand'] === true,
   });
   try {
     await emulator.start();
@@ -95,6 +98,11 @@ export async function run(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(line + '\n');
   if (!json || process.stderr.isTTY) {
     log(`emulator listening on ws://${String(v.host)}:${emulator.port}; ${emulator.streams.length} stream(s) of "${scenario.name}" (${scenario.duration_s} s${v.fast ? ', fast' : ''}) → ${webhookUrl}`);
+  }
+  if (v['on-demand'] === true) {
+    // The ids to start with `openrtms control start --meeting ID --zoom-api URL` (stderr: stdout is for --json).
+    log(`on-demand: Zoom REST API at ${emulator.httpUrl} (POST /oauth/token, PATCH …/rtms_app/status); waiting for a start call for:`);
+    for (const s of emulator.streams) log(`  ${s.id.product === 'session' ? '--session' : (s.id.product as string) === 'phone' ? '--call' : '--meeting'} ${s.id.meetingUuid}   (${s.id.product})`);
   }
   emulator.on('fault', (f) => !json && log(`fault ${f.spec} fired at ${(f.atMs / 1000).toFixed(1)} s on ${f.rtmsStreamId}`));
   const started = Date.now();

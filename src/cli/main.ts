@@ -17,6 +17,7 @@ const COMMANDS: Record<string, string> = {
   serve: 'the production server: webhook, API, live feed, dashboard, metrics',
   emulate: 'the Zoom side: signed webhooks, signaling and media servers, faults',
   worker: 'cluster worker (NATS_URL, DATABASE_URL)',
+  control: "start, stop, pause or resume a stream through Zoom's REST API",
   bench: 'drive N emulated streams through the real pipeline and measure',
   search: 'full-text search over stored transcripts and chat',
   inspect: 'summary of a recording directory',

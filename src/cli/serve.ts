@@ -8,20 +8,23 @@ import { createRuntime } from '../server/runtime.js';
 import { UsageError, choiceFlag, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
 import { loadDotEnv } from './dotenv.js';
 import { ClusterView, WebhookQueue, subscribeLiveFeed, type Cluster } from '../cluster/index.js';
-import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials, wakeCoalescingFromEnv } from './config.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, configFlag, configFromFile, describeApps, mediaFromEnv, serverApps, wakeCoalescingFromEnv } from './config.js';
+import { ZoomStreamControl } from '../control/service.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
   summary: 'the production server: webhook, API, dashboard, health',
-  usage: 'openrtms serve [--port 8080] [--host 127.0.0.1] [--data-dir ./data] [--store sqlite|postgres]',
+  usage: 'openrtms serve [--port 8080] [--host 127.0.0.1] [--data-dir ./data] [--store sqlite|postgres] [--config FILE]',
   flags: {
     port: { type: 'string', help: 'HTTP port (default: ZM_RTMS_PORT or 8080)' },
     host: { type: 'string', default: '127.0.0.1', help: 'address to bind; a non-loopback address needs OPENRTMS_API_TOKEN' },
     'data-dir': { type: 'string', help: 'database and recordings (default: OPENRTMS_DATA_DIR or ./data)' },
     store: { type: 'string', help: 'sqlite (default) or postgres (uses DATABASE_URL)' },
+    config: configFlag,
   },
   examples: [
     'ZM_RTMS_CLIENT=… ZM_RTMS_SECRET=… ZOOM_SECRET_TOKEN=… openrtms serve',
+    'openrtms serve --config /etc/openrtms/openrtms.config.json   # several apps, zoomApi for POST /api/control',
     'openrtms serve --port 3000 --data-dir /var/lib/openrtms',
     'DATABASE_URL=postgres://user@db/rtms openrtms serve --store postgres --host 0.0.0.0   # needs OPENRTMS_API_TOKEN',
     'NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://… openrtms serve   # cluster gateway; run `openrtms worker` too',
@@ -35,8 +38,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   loadDotEnv();
-  const { clientId, clientSecret } = rtmsCredentials('serve');
-  const secretToken = requiredEnv('serve', ['ZOOM_SECRET_TOKEN']);
+  const config = configFromFile('serve', v.config);
+  const apps = serverApps('serve', config);
+  const control = config.zoomApi ? new ZoomStreamControl(config.zoomApi, apps) : undefined;
   const port = intFlag('port', v.port ?? process.env.ZM_RTMS_PORT ?? '8080', { max: 65535 });
   const host = String(v.host);
   const webhookPath = process.env.ZM_RTMS_PATH || '/webhook';
@@ -67,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const queue = cluster && new WebhookQueue(cluster);
-  const runtime = createRuntime({ clientId, clientSecret, secretToken, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
+  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
   const stopRelay = cluster && subscribeLiveFeed(runtime.bus, cluster);
   const stopAll = async () => {
     stopRelay?.();
@@ -84,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const mode = cluster ? ` · cluster gateway "${cluster.names.prefix}" at ${process.env.NATS_URL}` : '';
   console.log(`openrtms serve: webhook ${url}${webhookPath} · dashboard ${url}/ · store ${store.kind} (${store.location})${mode}`);
+  console.log(`apps: ${describeApps(apps)}${config.file ? ` · config ${config.file}` : ''}${control ? ' · stream control via Zoom API' : ''}`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
     process.once('SIGTERM', resolveStop);

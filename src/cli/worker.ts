@@ -11,19 +11,21 @@ import { ClusterWorker, closeOrphanedStream, publishLiveFeed } from '../cluster/
 import { openStore } from '../store/open.js';
 import { createRuntime } from '../server/runtime.js';
 import { UsageError, helpText, intFlag, parseCommand, type CommandSpec } from './args.js';
-import { apiTokenFor, clusterFromEnv, commandLogger, mediaFromEnv, requiredEnv, rtmsCredentials, wakeCoalescingFromEnv } from './config.js';
+import { apiTokenFor, clusterFromEnv, commandLogger, configFlag, configFromFile, mediaFromEnv, requiredEnv, rtmsCredentials, wakeCoalescingFromEnv } from './config.js';
+import { resolveApps } from '../config/index.js';
 import { loadDotEnv } from './dotenv.js';
 
 export const spec: CommandSpec = {
   name: 'worker',
   summary: 'cluster worker (NATS_URL, DATABASE_URL)',
-  usage: 'openrtms worker [--max-streams 200] [--data-dir ./data] [--id NAME] [--port N [--host 127.0.0.1]]',
+  usage: 'openrtms worker [--max-streams 200] [--data-dir ./data] [--id NAME] [--port N [--host 127.0.0.1]] [--config FILE]',
   flags: {
     'max-streams': { type: 'string', help: 'most streams this worker holds at once (default: OPENRTMS_MAX_STREAMS or 200)' },
     'data-dir': { type: 'string', help: 'recordings; shared by every worker (default: OPENRTMS_DATA_DIR or ./data)' },
     id: { type: 'string', help: 'worker name, unique in the cluster (default: OPENRTMS_WORKER_ID or <host>-<pid>)' },
     port: { type: 'string', help: 'serve /healthz, /readyz, /metrics and the API of its own streams on this port (default: none)' },
     host: { type: 'string', default: '127.0.0.1', help: 'address for --port; a non-loopback address needs OPENRTMS_API_TOKEN' },
+    config: configFlag,
   },
   examples: [
     'NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://rtms@db/rtms ZM_RTMS_CLIENT=… ZM_RTMS_SECRET=… openrtms worker',
@@ -42,7 +44,10 @@ export async function run(argv: string[]): Promise<number> {
   loadDotEnv();
   const natsUrl = requiredEnv('worker', ['NATS_URL']);
   const databaseUrl = requiredEnv('worker', ['DATABASE_URL']);
-  const { clientId, clientSecret } = rtmsCredentials('worker');
+  // The gateway verified each webhook; the worker joins with the credentials of the app that signed it.
+  const config = configFromFile('worker', v.config);
+  const apps = config.apps.length ? resolveApps(config) : undefined;
+  const { clientId, clientSecret } = apps ? { clientId: undefined, clientSecret: undefined } : rtmsCredentials('worker');
   const maxStreams = intFlag('max-streams', v['max-streams'] ?? process.env.OPENRTMS_MAX_STREAMS ?? '200', { min: 1, max: 100_000 });
   const id = String(v.id ?? process.env.OPENRTMS_WORKER_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_'));
   if (!WORKER_ID.test(id)) throw new UsageError(`worker: --id must be 1-64 letters, digits, "_" or "-", got "${id}"`);
@@ -67,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   const runtime = createRuntime({
     clientId,
     clientSecret,
+    ...(apps ? { apps } : {}),
     // A worker receives no webhooks: its HTTP app (with --port) serves health, metrics and the API only.
     secretToken: '',
     webhookPath: '/webhook',

@@ -11,6 +11,8 @@ export interface StreamRecord {
   /** The `rtms_started` webhook event name and payload (server_urls included): enough to (re)join. */
   event: string;
   payload: StreamEvent['payload'];
+  /** Name of the configured app whose secret token signed the start webhook (joins use its credentials). */
+  app?: string;
   /** ms since epoch, when the cluster first heard of it. */
   startedAt: number;
   state: 'active' | 'stopped';
@@ -61,5 +63,5 @@ export const encodeRecord = (value: object): Uint8Array => Buffer.from(JSON.stri
 
 /** The stream event a worker replays to join a stream from its record. */
 export function startEventOf(r: StreamRecord): StreamEvent {
-  return { lifecycle: 'started', product: r.product, event: r.event, rtmsStreamId: r.rtmsStreamId, meetingUuid: r.meetingUuid, payload: r.payload };
+  return { lifecycle: 'started', product: r.product, event: r.event, rtmsStreamId: r.rtmsStreamId, meetingUuid: r.meetingUuid, payload: r.payload, ...(r.app ? { app: r.app } : {}) };
 }

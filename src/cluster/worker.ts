@@ -213,7 +213,7 @@ export class ClusterWorker extends TypedEmitter<ClusterWorkerEvents> {
     const key = streamKey(e.rtmsStreamId);
     const kv = this.#c.streams;
     if (e.lifecycle === 'started') {
-      const record: StreamRecord = { rtmsStreamId: e.rtmsStreamId, product: e.product, meetingUuid: e.meetingUuid, operatorId: e.payload.operator_id, event: e.event, payload: e.payload, startedAt: Date.now(), state: 'active' };
+      const record: StreamRecord = { rtmsStreamId: e.rtmsStreamId, product: e.product, meetingUuid: e.meetingUuid, operatorId: e.payload.operator_id, event: e.event, payload: e.payload, ...(e.app ? { app: e.app } : {}), startedAt: Date.now(), state: 'active' };
       try {
         await kv.create(key, encodeRecord(record));
       } catch (err) {

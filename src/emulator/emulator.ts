@@ -20,6 +20,7 @@ import { EmulatorServer, type HandshakeInfo } from './server.js';
 import { EmulatedStream, type StreamIdentity } from './stream.js';
 import { Counters, KINDS, zeroCounts, type EmulatorSummary, type StreamReport } from './summary.js';
 import { WebhookSender } from './webhook-sender.js';
+import { RestControl, type RestAction, type RestTargetKind } from './rest.js';
 
 export interface EmulatorOptions {
   clientId: string;
@@ -59,6 +60,15 @@ export interface EmulatorOptions {
    * what was sent. Off by default (memory grows with the scenario).
    */
   recordSent?: boolean;
+  /**
+   * On-demand streams: no RTMS until Zoom's REST API is asked to start it (`PATCH
+   * …/rtms_app/status {"action":"start"}` on this emulator's port); then the started webhook goes
+   * out and the scenario plays. Without it streams start at once, and the REST API still stops,
+   * pauses and resumes them.
+   */
+  onDemand?: boolean;
+  /** Lifetime of the REST API's OAuth tokens, seconds. Default 3599. */
+  tokenTtlS?: number;
 }
 
 /**
@@ -89,6 +99,10 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
   readonly #byId = new Map<string, EmulatedStream>();
   #restarts = new Set<string>();
   #sendHooks = new Set<Promise<unknown>>();
+  /** On-demand streams waiting for their REST start call. */
+  readonly #startGates = new Map<string, () => void>();
+  /** Zoom's REST endpoints (OAuth token and rtms_app/status) served on this emulator's port. */
+  readonly rest: RestControl;
   #started = false;
   #closed = false;
   #running?: Promise<EmulatorSummary>;
@@ -101,6 +115,13 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
     if (!options.webhookUrl && !options.onWebhook) throw new OpenRtmsError('CONFIG_MISSING', 'Emulator needs webhookUrl or onWebhook');
     this.#opts = options;
     this.faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
+    this.rest = new RestControl({
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      tokenTtlS: options.tokenTtlS,
+      knows: (kind, id) => this.#byMeeting(kind, id) !== undefined,
+      control: (kind, id, action) => this.#control(this.#byMeeting(kind, id)!, action),
+    });
     this.#server = new EmulatorServer({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
@@ -110,6 +131,7 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
       keepAliveMaxMissed: options.keepAliveMaxMissed ?? KEEPALIVE_MAX_MISSED,
       counters: this.counters,
       lookup: (id) => this.#byId.get(id),
+      rest: this.rest,
       hooks: {
         connection: (info) => this.emit('connection', info),
         handshake: (info) => this.emit('handshake', info),
@@ -121,6 +143,39 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
 
   get port(): number {
     return this.#server.port;
+  }
+
+  /** `http://host:port` of this emulator: its REST API (`--zoom-api URL` of `openrtms control`). */
+  get httpUrl(): string {
+    return this.#server.baseUrl.replace(/^ws:/, 'http:');
+  }
+
+  /** The stream a REST call names: by meeting UUID (meetings, webinars), session id or call id. */
+  #byMeeting(kind: RestTargetKind, id: string): EmulatedStream | undefined {
+    const products: readonly string[] = kind === 'meeting' ? ['meeting', 'webinar'] : kind === 'session' ? ['session'] : ['phone'];
+    return this.streams.find((s) => s.id.meetingUuid === id && products.includes(s.id.product));
+  }
+
+  /** Applies a REST action; a string is why it cannot be applied now. */
+  #control(stream: EmulatedStream, action: RestAction): string | undefined {
+    const gate = this.#startGates.get(stream.id.rtmsStreamId);
+    if (action === 'start') {
+      if (!gate) return stream.ended ? 'The meeting has ended.' : 'RTMS is already started for this app.';
+      this.#startGates.delete(stream.id.rtmsStreamId);
+      gate();
+      return undefined;
+    }
+    if (gate || stream.ended) return 'RTMS is not running for this app.';
+    if (action === 'stop') stream.endByApi();
+    else if (action === 'pause') {
+      if (stream.paused) return 'RTMS is already paused.';
+      if (stream.phase !== 'running') return 'RTMS has not started streaming yet.';
+      stream.pause();
+    } else {
+      if (!stream.paused) return 'RTMS is not paused.';
+      stream.resume();
+    }
+    return undefined;
   }
 
   signalingUrl(streamId: string): string {
@@ -162,6 +217,8 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const gate of this.#startGates.values()) gate();
+    this.#startGates.clear();
     for (const s of this.streams) s.abort();
     await this.#server.close();
   }
@@ -271,6 +328,11 @@ export class Emulator extends TypedEmitter<EmulatorEvents> {
     const delay = this.faults.find((f) => f.kind === 'webhook-delay');
     const outOfOrder = this.faults.some((f) => f.kind === 'out-of-order');
     const events = WEBHOOK_EVENTS[stream.id.product];
+    if (this.#opts.onDemand) {
+      // No RTMS until Zoom's REST API is asked to start it.
+      await new Promise<void>((resolve) => this.#startGates.set(stream.id.rtmsStreamId, resolve));
+      if (this.#closed) return;
+    }
     const started = { event: events.started, event_ts: Date.now(), payload: this.startPayload(stream) };
     const send = async (body: Record<string, unknown>, n: number) => {
       for (let i = 0; i < n && !this.#closed; i++) {

@@ -50,6 +50,8 @@ export interface ServerOptions {
   lookup(streamId: string): EmulatedStream | undefined;
   /** Observers (the Emulator re-emits them as typed events). */
   hooks?: ServerHooks;
+  /** Zoom's REST endpoints for stream control (src/emulator/rest.ts), on the same port. */
+  rest?: { handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): boolean };
 }
 
 /** What the server reports as it happens. */
@@ -149,7 +151,8 @@ export class EmulatorServer {
   }
 
   #createHttp(): Server {
-    const http = createServer((_req, res) => {
+    const http = createServer((req, res) => {
+      if (this.opts.rest?.handle(req, res)) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":"this is the RTMS emulator: connect with a WebSocket"}');
     });

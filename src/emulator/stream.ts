@@ -93,6 +93,7 @@ export class EmulatedStream {
   #awaitingSignalingSince?: number;
   /** Scenario time since which it waits for a lost media connection to come back (~30 s). */
   #awaitingMediaSince?: number;
+  #paused = false;
 
   constructor(
     readonly id: StreamIdentity,
@@ -132,6 +133,8 @@ export class EmulatedStream {
         return StopReason.STOP_BC_RECEIVER_REQUEST_CLOSE;
       case 'reconnect-timeout':
         return StopReason.STOP_BC_AWAIT_RECONNECTION_TIMEOUT;
+      case 'api':
+        return StopReason.STOP_BC_MANUAL_API_TRIGGERED;
       default:
         return StopReason.STOP_BC_MEETING_ENDED;
     }
@@ -256,6 +259,45 @@ export class EmulatedStream {
     for (const w of this.#readyWaiters.splice(0)) w();
   }
 
+  /** Whether the stream is paused (by the app's user or Zoom's REST API). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Pauses the stream as Zoom does when a user or the REST API pauses the app: STREAM_STATE PAUSED (5)
+   * and SESSION_STATE PAUSED (3) on signaling, then no media until resume(). Minimal version for
+   * on-demand control; the July 2026 work carries the fuller one (same names).
+   */
+  pause(): void {
+    if (this.#paused || this.phase !== 'running') return;
+    this.#paused = true;
+    this.#stateUpdate(StreamState.PAUSED, SessionState.PAUSED);
+  }
+
+  /** Resumes a paused stream: STREAM_STATE RESUMED (6), SESSION_STATE RESUMED (4), media again. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#stateUpdate(StreamState.RESUMED, SessionState.RESUMED);
+  }
+
+  #stateUpdate(stream: number, session: number): void {
+    const conn = this.conn;
+    if (!conn || !conn.ready || conn.closed) return;
+    const ts = this.startEpoch + this.t;
+    this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: stream, timestamp: ts });
+    this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: session, timestamp: ts });
+  }
+
+  /** Zoom's REST API stopped the stream: it ends with TERMINATED, reason MANUAL_API_TRIGGERED (25). */
+  endByApi(): void {
+    if (this.phase === 'ended') return;
+    this.endedBy = 'api';
+    this.#stopRequested = true;
+    for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
   /** Plays the scenario to the end. */
   async run(): Promise<void> {
     if (!this.conn?.ready && !this.#stopRequested) {
@@ -303,6 +345,11 @@ export class EmulatedStream {
     for (const f of this.#faults) if (!f.fired && f.fault.atMs <= t) this.#fire(f);
     this.#checkReconnectWindows(t);
     const events = this.plan.events;
+    if (this.#paused) {
+      // Nothing is generated while paused; who is present, speaking, sharing or on video still changes.
+      while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#silentEvent(events[this.#eventIndex++]);
+      return;
+    }
     while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#planEvent(events[this.#eventIndex++]);
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(t) ? this.conn : undefined;
     this.#audio(conn, t);
@@ -448,6 +495,19 @@ export class EmulatedStream {
         this.#eventOrMiss(conn, { event_type: e.kind === 'video_on' ? EventType.PARTICIPANT_VIDEO_ON : EventType.PARTICIPANT_VIDEO_OFF, timestamp: ts, ...person });
         return;
     }
+  }
+
+  /** Applies a scenario event's effect on the meeting's state without sending anything (paused). */
+  #silentEvent(e: PlanEvent): void {
+    if (e.kind === 'join') this.#present.add(e.userId);
+    else if (e.kind === 'leave') {
+      this.#present.delete(e.userId);
+      this.#video.delete(e.userId);
+    } else if (e.kind === 'active_speaker') this.#activeSpeaker = e.userId;
+    else if (e.kind === 'share_start' && this.id.product !== 'contact_center') this.#sharer = e.userId;
+    else if (e.kind === 'share_stop') this.#sharer = undefined;
+    else if (e.kind === 'video_on' && this.id.product !== 'contact_center') this.#video.add(e.userId);
+    else if (e.kind === 'video_off') this.#video.delete(e.userId);
   }
 
   #eventOrMiss(conn: Connection | undefined, event: Record<string, unknown> & { event_type: number }): void {

@@ -25,10 +25,10 @@ export interface StreamReport {
   sent: KindCounts;
   missed: KindCounts;
   /**
-   * How the stream ended: scenario end, a client's STREAM_CLOSE_REQ, the emulator closing, or the
-   * app not coming back within Zoom's waiting window after losing its connection.
+   * How the stream ended: scenario end, a client's STREAM_CLOSE_REQ, the emulator closing, a stop
+   * through Zoom's REST API (`api`), or the app not coming back within Zoom's waiting window after losing its connection.
    */
-  ended_by: 'scenario' | 'client' | 'emulator-closed' | 'reconnect-timeout';
+  ended_by: 'scenario' | 'client' | 'emulator-closed' | 'reconnect-timeout' | 'api';
 }
 
 export interface EmulatorSummary {

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StreamRegistry } from '../sessions/registry.js';
-import type { StreamEvent, WebhookHandler } from '../webhook/handler.js';
+import type { AlertWebhook, StreamEvent, WebhookHandler } from '../webhook/handler.js';
 
 export interface AppOptions {
   webhookPath: string;
@@ -23,6 +23,8 @@ export interface AppOptions {
    * answer is 503 and Zoom retries.
    */
   enqueue?: (event: StreamEvent) => Promise<unknown>;
+  /** Told of each verified Zoom alert webhook (rtms.start_failed...), after it was answered. */
+  onAlert?: (alert: AlertWebhook) => void;
   /** Observes each webhook answer time (ms), for metrics and benchmarks. */
   onWebhookAnswered?: (ms: number, status: number) => void;
 }
@@ -101,6 +103,10 @@ export function createApp(opts: AppOptions): App {
       json(res, outcome.status, outcome.body);
       opts.onWebhookAnswered?.(performance.now() - started, outcome.status);
       if (outcome.status >= 400) opts.logger?.warn({ status: outcome.status, error: outcome.body.error }, 'webhook rejected');
+      if (outcome.alert && opts.onAlert) {
+        const alert = outcome.alert;
+        setImmediate(() => opts.onAlert!(alert));
+      }
       if (outcome.event && !opts.enqueue) {
         const event = outcome.event;
         // After the answer has been written: Zoom must never wait for our work.

@@ -20,11 +20,22 @@ import { ThumbnailStore } from '../live/thumbnails.js';
 import { OpenRtmsMetrics } from '../metrics/metrics.js';
 import { MetricsSink } from '../metrics/sink.js';
 import { createWebApp, type WebApp } from './web.js';
+import { AlertLog } from '../alerts/log.js';
+import { appFor, type AppConfig } from '../config/index.js';
+import type { StreamControl } from '../control/plugin.js';
 
 export interface RuntimeOptions {
-  clientId: string;
-  clientSecret: string;
-  secretToken: string;
+  /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
+  clientId?: string;
+  clientSecret?: string;
+  secretToken?: string;
+  /**
+   * Several apps (config file + env default app): a webhook is verified against each app's secret
+   * token and its stream joined with the credentials of the app that signed it.
+   */
+  apps?: AppConfig[];
+  /** Zoom's REST API for `POST /api/control` (start/stop/pause/resume); the route answers 503 without it. */
+  control?: StreamControl;
   webhookPath: string;
   store: Store;
   /** Where recordings go (`<dataDir>/recordings/<stream>/`); no recording without it. */
@@ -60,6 +71,8 @@ export interface Runtime {
   web: WebApp;
   registry: StreamRegistry;
   store: Store;
+  /** Coded alerts with guidance (Zoom's alert webhooks, handshake failures), also at GET /api/alerts. */
+  alerts: AlertLog;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
 }
@@ -67,8 +80,22 @@ export interface Runtime {
 export function createRuntime(o: RuntimeOptions): Runtime {
   const bus = new LiveBus();
   const thumbnails = new ThumbnailStore();
+  const apps = o.apps;
+  /** Which app each stream was joined with, for alerts. */
+  const streamApps = new Map<string, string>();
   const registry: StreamRegistry = new StreamRegistry({
     client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
+    ...(apps
+      ? {
+          credentialsFor: (event: StreamEvent) => {
+            // The app that signed the webhook; a replayed event (cluster takeover) may only know its product.
+            const app = (event.app !== undefined && apps.find((a) => a.name === event.app)) || appFor(apps, event.product);
+            if (!app) return undefined;
+            streamApps.set(event.rtmsStreamId, app.name);
+            return { clientId: app.clientId, clientSecret: app.clientSecret };
+          },
+        }
+      : {}),
     sinks: (info) => [
       new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger }),
       ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs })] : []),
@@ -77,20 +104,27 @@ export function createRuntime(o: RuntimeOptions): Runtime {
       ...(o.extraSinks?.(info) ?? []),
     ],
     logger: o.logger,
-    onClosed: o.onStreamClosed,
+    onClosed: (info, closed) => {
+      // A handshake the RTMS server refused becomes an alert that says how to fix it.
+      if (closed.error) alerts.fromHandshake({ ...info, app: streamApps.get(info.rtmsStreamId) }, closed.error);
+      streamApps.delete(info.rtmsStreamId);
+      o.onStreamClosed?.(info, closed);
+    },
   });
   const metrics = new OpenRtmsMetrics({ bus, streams: o.gateway?.streams ?? registry });
+  const alerts = new AlertLog({ logger: o.logger, register: metrics.register });
   let web: WebApp | undefined;
   const app = createApp({
     webhookPath: o.webhookPath,
-    webhook: createWebhookHandler({ secretToken: o.secretToken, ...(o.gateway ? { ledger: false } : {}) }),
+    webhook: createWebhookHandler({ ...(apps ? { apps } : { secretToken: o.secretToken }), ...(o.gateway ? { ledger: false } : {}) }),
+    onAlert: (a) => alerts.fromWebhook(a.event, a.kind, a.payload, apps ? a.app : undefined, a.product, a.message),
     registry,
     enqueue: o.gateway?.enqueue,
     logger: o.logger,
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -100,6 +134,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     web,
     registry,
     store: o.store,
+    alerts,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);

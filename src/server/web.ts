@@ -16,6 +16,9 @@ import { metricsRoutes } from '../metrics/plugin.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { apiRoutes, type LiveStreams } from './api.js';
+import { alertRoutes } from '../alerts/plugin.js';
+import type { AlertLog } from '../alerts/log.js';
+import { controlRoutes, type StreamControl } from '../control/plugin.js';
 
 export interface WebAppOptions {
   store: Store;
@@ -25,6 +28,10 @@ export interface WebAppOptions {
   thumbnails?: ThumbnailStore;
   dataDir?: string;
   apiToken?: string;
+  /** Serves GET /api/alerts. */
+  alerts?: AlertLog;
+  /** Serves POST /api/control (503 without it). */
+  control?: StreamControl;
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -59,6 +66,8 @@ export function createWebApp(o: WebAppOptions): WebApp {
   });
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
   void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails });
+  if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
+  void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.metrics) void app.register(metricsRoutes, { metrics: o.metrics });
   if (o.dashboard !== false) void app.register(dashboardRoutes, { apiToken: o.apiToken });
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);

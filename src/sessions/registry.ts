@@ -17,6 +17,8 @@ export interface RegistryLogger {
 
 export interface RegistryOptions {
   client: RtmsClientOptions;
+  /** Per-stream app credentials (several apps on one server); `client`'s are used when absent or undefined. */
+  credentialsFor?: (event: StreamEvent) => { clientId: string; clientSecret: string } | undefined;
   /** Creates the sinks of a new stream (recorder, store, live...). */
   sinks: (info: StreamInfo) => StreamSink[];
   logger?: RegistryLogger;
@@ -166,7 +168,7 @@ export class StreamRegistry {
       startedAt: options.startedAt ?? Date.now(),
       ...(options.resume ? { resume: true } : {}),
     };
-    const client = new RtmsClient(this.opts.client);
+    const client = new RtmsClient({ ...this.opts.client, ...this.opts.credentialsFor?.(event) });
     const pipeline = attachPipeline(client, info, this.opts.sinks(info), (i, err) =>
       // Sinks report their own failures too (a full disk is a RecordingError): say which, neutrally.
       this.opts.logger?.warn({ streamId: info.rtmsStreamId, sink: i, code: (err as { code?: string })?.code, err: (err as Error)?.message }, 'sink reported an error; the stream and the other sinks continue'),

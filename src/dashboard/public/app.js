@@ -339,7 +339,32 @@ async function search(q) {
   }
 }
 
+// ---------------------------------------------------------------- alerts
+// Coded alerts with guidance (GET /api/alerts). Their text comes from webhooks: rendered as text only.
+async function loadAlerts() {
+  let alerts;
+  try {
+    ({ alerts } = await api('/api/alerts?limit=20'));
+  } catch {
+    return;
+  }
+  $('alerts-panel').hidden = alerts.length === 0;
+  const box = $('alerts');
+  box.replaceChildren();
+  for (const a of alerts) {
+    const li = el('li', 'alert');
+    li.dataset.code = a.code;
+    li.append(el('div', 'alert-head', `${clock(a.at)} · ${a.code}${a.status !== undefined ? ` (status ${a.status})` : ''}`));
+    li.append(el('div', 'alert-msg', a.message));
+    if (a.guidance?.causes?.[0]) li.append(el('div', 'muted', `Likely: ${a.guidance.causes[0]}`));
+    if (a.guidance?.fixes?.[0]) li.append(el('div', 'muted', `Fix: ${a.guidance.fixes[0]}`));
+    box.append(li);
+  }
+}
+
 // ---------------------------------------------------------------- start
+loadAlerts();
+setInterval(loadAlerts, 5000);
 loadStreams();
 setInterval(loadStreams, 5000);
 setInterval(() => state.view && state.view.loaded && loadFiles(), 4000);
