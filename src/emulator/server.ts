@@ -13,6 +13,7 @@ import {
   MsgType,
   SAMPLE_RATE_HZ,
   StatusCode,
+  StatusCode2026,
   audioParams,
   checkAudioParams,
   checkTranscriptParams,
@@ -289,7 +290,8 @@ export class EmulatorServer {
         const known = stream.plan.names.has(userId);
         if (known && m.subscribe !== false) conn.videoUser = userId;
         if (m.subscribe === false && conn.videoUser === userId) conn.videoUser = undefined;
-        send({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, rtms_stream_id: sid, user_id: m.user_id, status_code: known ? 0 : StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: known ? '' : 'unknown user_id' });
+        // subscribe: whether the participant's video is subscribed now (false after an unsubscribe or a refusal).
+        send({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, rtms_stream_id: sid, user_id: m.user_id, status_code: known ? 0 : StatusCode.STATUS_INVALID_MEDIA_PARAMS, subscribe: known && m.subscribe !== false, reason: known ? '' : 'unknown user_id' });
         return;
       }
       default:
@@ -447,7 +449,9 @@ export class EmulatorServer {
       } else if (k === 'transcript') {
         const cfg = transcriptParams(req.transcript);
         const problems = checkTranscriptParams(cfg);
-        if (problems.length) return { status: StatusCode.STATUS_INVALID_MEDIA_PARAMS, reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
+        // A bad translation target has its own status (46, July 2026).
+        const status = problems.some((p) => p.field === 'transcript.target_language') ? StatusCode2026.INVALID_MEDIA_TRANSCRIPT_TARGET_LANGUAGE : StatusCode.STATUS_INVALID_MEDIA_PARAMS;
+        if (problems.length) return { status, reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
         sock.transcript = cfg;
         params.transcript = cfg;
       } else {

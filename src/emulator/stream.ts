@@ -6,8 +6,12 @@
  */
 import WebSocket from 'ws';
 import {
+  ChatGroupEventType,
+  ChatGroupType,
+  ChatSessionType,
   Codec,
   ContactCenterEventType,
+  formatChatData,
   EventType,
   MsgType,
   SessionState,
@@ -84,6 +88,10 @@ export class EmulatedStream {
   #readyWaiters: (() => void)[] = [];
   #stopRequested = false;
   #epochSet = false;
+  /** The app is paused (a user or the REST API): no media is generated, keep-alives go on. */
+  #paused = false;
+  /** Scenario time at which a `pause` fault resumes the stream. */
+  #resumeAtMs?: number;
 
   constructor(
     readonly id: StreamIdentity,
@@ -124,6 +132,8 @@ export class EmulatedStream {
     this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: SessionState.STARTED, timestamp: ts });
     this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.ACTIVE, timestamp: ts });
     this.#event(conn, { event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: ts });
+    // A client that connects while the app is paused learns it at once.
+    if (this.#paused) this.#pauseSignals(conn, true, ts);
     if (this.#present.size > 0) {
       this.#event(conn, {
         event_type: EventType.PARTICIPANT_JOIN,
@@ -160,6 +170,41 @@ export class EmulatedStream {
     this.endedBy = 'client';
     this.#stopRequested = true;
     for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
+  /** True while the app is paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Pauses the app, as a user (or Zoom's REST API, action `pause`) does: STREAM_STATE PAUSED and
+   * SESSION_STATE PAUSED go to the client, then no media is generated (nor counted missed) until
+   * `resume()`; the connection and its keep-alives stay. Idempotent.
+   */
+  pause(): void {
+    if (this.#paused || this.phase === 'ended') return;
+    this.#paused = true;
+    const conn = this.#live();
+    if (conn) this.#pauseSignals(conn, true, this.startEpoch + this.t);
+  }
+
+  /** Resumes a paused app (STREAM_STATE RESUMED, SESSION_STATE RESUMED); media flows again. Idempotent. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resumeAtMs = undefined;
+    const conn = this.#live();
+    if (conn && this.phase !== 'ended') this.#pauseSignals(conn, false, this.startEpoch + this.t);
+  }
+
+  #live(): Connection | undefined {
+    return this.conn && this.conn.ready && !this.conn.closed ? this.conn : undefined;
+  }
+
+  #pauseSignals(conn: Connection, paused: boolean, ts: number): void {
+    this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: paused ? StreamState.PAUSED : StreamState.RESUMED, timestamp: ts });
+    this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: paused ? SessionState.PAUSED : SessionState.RESUMED, timestamp: ts });
   }
 
   /** Stops the clock (emulator shutting down). */
@@ -213,9 +258,12 @@ export class EmulatedStream {
   // ---- per tick -----------------------------------------------------------------------------
 
   #tick(t: number): void {
+    if (this.#resumeAtMs !== undefined && t >= this.#resumeAtMs) this.resume();
     for (const f of this.#faults) if (!f.fired && f.fault.atMs <= t) this.#fire(f);
     const events = this.plan.events;
     while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#planEvent(events[this.#eventIndex++]);
+    // Paused: the meeting goes on but the app receives no media, and none of it counts as missed.
+    if (this.#paused) return;
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(t) ? this.conn : undefined;
     this.#audio(conn, t);
     if (this.id.product !== 'contact_center') {
@@ -294,6 +342,8 @@ export class EmulatedStream {
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(this.t) ? this.conn : undefined;
     const ts = this.startEpoch + e.atMs;
     const person = { user_id: e.userId, user_name: e.userName };
+    // Media kinds (transcript, chat) are not generated while paused; signaling events still describe the meeting.
+    if (this.#paused && (e.kind === 'transcript' || e.kind === 'chat')) return;
     switch (e.kind) {
       case 'transcript': {
         const sock = conn?.socketFor('transcript');
@@ -312,7 +362,41 @@ export class EmulatedStream {
           if (!conn || conn.misses('chat')) this.missed.chat++;
           return;
         }
-        this.#deliver(conn!, sock.ws, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data: e.text, timestamp: ts } }));
+        let data: string;
+        if (this.plan.chatFormat === 'legacy') {
+          // Older servers: plain text, and nothing but new messages.
+          if (e.operation !== 'new') return;
+          data = e.text;
+        } else {
+          const type = { everyone: ChatSessionType.EVERYONE, individual: ChatSessionType.INDIVIDUAL, chat_group: ChatSessionType.CHAT_GROUP, hosts_and_panelists: ChatSessionType.HOSTS_AND_PANELISTS }[e.audience];
+          data = formatChatData({
+            operation: e.operation,
+            text: e.text,
+            messageId: e.messageId,
+            ...(e.parentMessageId ? { parentMessageId: e.parentMessageId } : {}),
+            chatSession: { type },
+            sender: person,
+            ...(e.to ? { receiver: { user_id: e.to.userId, user_name: e.to.userName } } : {}),
+            ...(e.emoji ? { emoji: e.emoji } : {}),
+          });
+        }
+        this.#deliver(conn!, sock.ws, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data, timestamp: ts } }));
+        return;
+      }
+      case 'chat_group': {
+        // Contact Center uses 10–14 for its own call events: no chat groups there.
+        if (this.id.product === 'contact_center') return;
+        const members = e.members.map((m) => ({ chat_group_id: e.groupId, user_id: m.userId, user_name: m.userName }));
+        // Field layout as Zoom's library types it (chat_groups, members_update_list, member_status_update_list); details unconfirmed.
+        const event =
+          e.action === 'create'
+            ? { event_type: ChatGroupEventType.CHAT_GROUP_CREATE, chat_groups: [{ chat_group_id: e.groupId, chat_group_type: ChatGroupType.PRIVATE_CHAT_GROUP, members }] }
+            : e.action === 'delete'
+              ? { event_type: ChatGroupEventType.CHAT_GROUP_DELETE, chat_groups: [{ chat_group_id: e.groupId }] }
+              : e.action === 'member_status'
+                ? { event_type: ChatGroupEventType.CHAT_GROUP_MEMBER_STATUS_UPDATE, member_status_update_list: members.map((m) => ({ ...m, status: e.status ?? 0 })) }
+                : { event_type: e.action === 'members_add' ? ChatGroupEventType.CHAT_GROUP_MEMBERS_ADD : ChatGroupEventType.CHAT_GROUP_MEMBERS_DELETE, members_update_list: members };
+        this.#eventOrMiss(conn, { ...event, timestamp: ts, ...person });
         return;
       }
       case 'join':
@@ -382,8 +466,9 @@ export class EmulatedStream {
   #markRecovered(conn: Connection): void {
     for (const f of this.#faults) {
       if (!f.fired || f.report.client_recovered) continue;
-      // Recovery means a connection made after the fault (or, for malformed frames, the same one) receives media.
-      if (conn.readyAtMs >= f.fault.atMs || (f.fault.kind === 'malformed' && this.t > f.fault.atMs)) f.report.client_recovered = true;
+      // Recovery means a connection made after the fault (or, for malformed frames and a pause, the same one)
+      // receives media. No media is generated while paused, so for a pause this is media after the resume.
+      if (conn.readyAtMs >= f.fault.atMs || ((f.fault.kind === 'malformed' || f.fault.kind === 'pause') && this.t > f.fault.atMs && !this.#paused)) f.report.client_recovered = true;
     }
   }
 
@@ -423,6 +508,10 @@ export class EmulatedStream {
         break;
       case 'restart':
         this.hooks.onRestart(fault.durationMs);
+        break;
+      case 'pause':
+        this.pause();
+        this.#resumeAtMs = this.t + fault.durationMs;
         break;
     }
   }

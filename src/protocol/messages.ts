@@ -119,6 +119,7 @@ const chatData: Schema<string | Record<string, unknown>> = {
   expected: 'string or object',
   check: (v, path) =>
     typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)) ? undefined : { path, expected: 'string or object', received: v === undefined ? 'missing' : typeof v },
+  code: (v) => `(typeof ${v} === 'string' || (typeof ${v} === 'object' && ${v} !== null && !Array.isArray(${v})))`,
 };
 
 /** Content of MEDIA_DATA_CHAT (18); `data` is parsed by `parseChatData` (protocol/chat.ts). */
