@@ -66,7 +66,7 @@ describe('chat v2 end to end', () => {
   it('a message sent, edited and deleted ends edited, then gone everywhere; an edit survives with its new text; a reply keeps its parent', async () => {
     const serve = await startServe();
     const live: LiveMessage[] = [];
-    const sub = serve.runtime.bus.subscribe({ types: ['chat'], deliver: (batch) => void live.push(...batch) } as never);
+    const sub = serve.runtime.bus.subscribe({ types: ['chat'], deliver: (batch) => void live.push(...batch) });
     try {
       const { emulator, summary } = await run(serve, chatScenario());
       const id = emulator.streams[0].id.rtmsStreamId;
