@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
     scenario: { type: 'string', default: 'demo', help: 'built-in "demo" or a JSON scenario file', placeholder: 'NAME|FILE' },
     meetings: { type: 'string', default: '1', help: 'concurrent streams', placeholder: 'N' },
     duration: { type: 'string', help: 'scenario length (default: the scenario\'s; demo 60 s)', placeholder: 'S' },
-    fault: { type: 'string', multiple: true, help: 'inject a fault (repeatable), e.g. drop-media@10s, kick@20s, duplicate-webhook:3', placeholder: 'SPEC' },
+    fault: { type: 'string', multiple: true, help: 'inject a fault (repeatable), e.g. drop-media@10s, kick@20s, pause@30s:10s, duplicate-webhook:3', placeholder: 'SPEC' },
     seed: { type: 'string', default: '1', help: 'seed for ids and synthetic voices', placeholder: 'N' },
     fast: { type: 'boolean', help: 'send as fast as the client reads instead of in real time' },
     'on-demand': { type: 'boolean', help: 'no RTMS until a REST start call (openrtms control start --zoom-api URL); prints the ids' },

@@ -45,6 +45,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import { noteFrameRead } from '../util/wake-coalescing.js';
 import { everyShared } from '../util/shared-interval.js';
 import { DEFAULT_RECONNECT, backoffDelay, duplicateSignalDelay } from './backoff.js';
+import { toChatMessage, toTranscriptFrame } from './content.js';
 import { TAKEOVER_CLOSE_CODE, classifyHandshakeStatus, classifyStreamEnd, type EndVerdict } from './termination.js';
 import type {
   ClientState,
@@ -150,6 +151,8 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   /** Set when Zoom ended the stream; the client finishes once in-flight media is read. */
   #ending?: { reason: CloseReason; error?: OpenRtmsError; stopReason?: number };
   #drainTimer?: NodeJS.Timeout;
+  /** The app is paused (STREAM/SESSION_STATE PAUSED until RESUMED). */
+  #paused = false;
   /** What every received frame is parsed with (one object, not one per frame). */
   #parseOptions?: ParseOptions;
 
@@ -194,6 +197,11 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   /** The stream this client joined (undefined before `join()`). */
   get streamId(): string | undefined {
     return this.#target?.streamId;
+  }
+
+  /** True between `paused` and `resumed`: connected, but Zoom sends no media. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** Media parameters the server granted at the last handshake. */
@@ -450,27 +458,14 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
         this.emit(kind, { kind, userId: c.user_id ?? 0, userName: c.user_name ?? '', data, timestamp: c.timestamp ?? now, receivedAt: now });
         return;
       }
-      case MsgType.MEDIA_DATA_TRANSCRIPT: {
-        const c = m.content;
+      case MsgType.MEDIA_DATA_TRANSCRIPT:
         this.stats.frames.transcript++;
-        this.emit('transcript', {
-          userId: c.user_id ?? 0,
-          userName: c.user_name ?? '',
-          text: c.data,
-          timestamp: c.timestamp ?? now,
-          startTime: c.start_time,
-          endTime: c.end_time,
-          language: c.language,
-          receivedAt: now,
-        });
+        this.emit('transcript', toTranscriptFrame(m.content, now, this.#granted.transcript?.target_language));
         return;
-      }
-      case MsgType.MEDIA_DATA_CHAT: {
-        const c = m.content;
+      case MsgType.MEDIA_DATA_CHAT:
         this.stats.frames.chat++;
-        this.emit('chat', { userId: c.user_id ?? 0, userName: c.user_name ?? '', text: c.data, timestamp: c.timestamp ?? now, receivedAt: now });
+        this.emit('chat', toChatMessage(m.content, now));
         return;
-      }
       case MsgType.KEEP_ALIVE_REQ:
         this.stats.keepAlivesAnswered++;
         this.#send(sock, { msg_type: MsgType.KEEP_ALIVE_RESP, timestamp: m.timestamp ?? Date.now() });
@@ -484,6 +479,8 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       case MsgType.STREAM_STATE_UPDATE: {
         const stopReason = m.reason ?? m.stop_reason;
         this.emit('streamState', { state: m.state, stopReason, timestamp: m.timestamp });
+        // A pause is neither an end nor a reason to reconnect: the sockets stay, keep-alives go on.
+        if (m.state === StreamState.PAUSED || m.state === StreamState.RESUMED) this.#pauseState(m.state === StreamState.PAUSED, 'stream', m.timestamp ?? now);
         if (m.state === StreamState.TERMINATED) this.#streamEnded(classifyStreamEnd(stopReason));
         else if (m.state === StreamState.INTERRUPTED && stopReason === StopReason.STOP_BC_DATA_CONNECTION_INTERRUPTED) this.#mediaInterrupted();
         return;
@@ -491,10 +488,14 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
       case MsgType.SESSION_STATE_UPDATE: {
         const stopReason = m.reason ?? m.stop_reason;
         this.emit('sessionState', { state: m.state, stopReason, timestamp: m.timestamp });
+        if (m.state === SessionState.PAUSED || m.state === SessionState.RESUMED) this.#pauseState(m.state === SessionState.PAUSED, 'session', m.timestamp ?? now);
         if (m.state === SessionState.STOPPED) this.#streamEnded(classifyStreamEnd(stopReason));
         return;
       }
       default: {
+        if (m.msg_type === MsgType.VIDEO_SUBSCRIPTION_RESP) {
+          this.emit('videoSubscription', { userId: m.user_id, statusCode: m.status_code ?? 0, subscribed: m.subscribe ?? (m.status_code ?? 0) === 0, ...(m.reason ? { reason: m.reason } : {}) });
+        }
         const pending = this.#pending.get(m.msg_type);
         if (pending) {
           this.#pending.delete(m.msg_type);
@@ -571,6 +572,8 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     this.emit('event', e);
     if (e.event_type === EventType.MEDIA_CONNECTION_INTERRUPTED) this.#mediaInterrupted();
     const timestamp = e.timestamp ?? Date.now();
+    if (e.event_type === EventType.FIRST_PACKET_TIMESTAMP) this.emit('firstPacket', { timestamp });
+    else if (e.event_type === EventType.MEDIA_CONNECTION_INTERRUPTED) this.emit('mediaInterrupted', { timestamp });
     const participants = (e.participants ?? (e.user_id !== undefined ? [{ user_id: e.user_id, user_name: e.user_name }] : [])).map((p) => ({
       userId: p.user_id,
       userName: p.user_name ?? '',
@@ -581,6 +584,13 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
     } else if (e.event_type === EventType.ACTIVE_SPEAKER_CHANGE && participants[0]) {
       this.emit('activeSpeaker', { ...participants[0], timestamp });
     }
+  }
+
+  /** Emits `paused`/`resumed` once per transition (Zoom sends both a stream and a session state). */
+  #pauseState(paused: boolean, source: 'stream' | 'session', timestamp: number): void {
+    if (paused === this.#paused) return;
+    this.#paused = paused;
+    this.emit(paused ? 'paused' : 'resumed', { source, timestamp });
   }
 
   #streamEnded(verdict: EndVerdict): void {

@@ -2,6 +2,10 @@
 import type { OpenRtmsError } from '../errors.js';
 import type {
   AudioParams,
+  ChatFile,
+  ChatOperationName,
+  ChatPerson,
+  ChatSession,
   EventUpdate,
   MediaKind,
   MediaParams,
@@ -105,13 +109,56 @@ export interface TranscriptFrame extends Speaker {
   startTime?: number;
   endTime?: number;
   language?: number | string;
+  /** `attribute` of the content as sent (Zoom does not document its values yet). */
+  attribute?: unknown;
+  /** The translation target the server granted (transcript `target_language`), when one was asked for. */
+  targetLanguage?: number;
   receivedAt: number;
 }
 
+/**
+ * One MEDIA_DATA_CHAT message. `text`, `userId`, `userName` are as before (the sender's, from chat v2's
+ * `sender` when present); the rest is chat v2 (July 2026) and absent or defaulted for plain-text chat.
+ */
 export interface ChatMessage extends Speaker {
   text: string;
   timestamp: number;
   receivedAt: number;
+  /**
+   * What the message does: `new` (also plain-text chat), `update` (edit of `messageId`), `delete`,
+   * `reaction_add`, `reaction_remove`. The client always sets it and the fields below; they are optional
+   * so that code which builds a ChatMessage itself (tests, bridges) keeps compiling: absent means `new`.
+   */
+  operation?: ChatOperationName;
+  /** 2 for a chat v2 payload, 1 for plain text. */
+  version?: 1 | 2;
+  messageId?: string;
+  /** Thread parent. */
+  parentMessageId?: string;
+  /** Audience: everyone, one person (`receiver`), a chat group, hosts and panelists… */
+  chatSession?: ChatSession;
+  sender?: ChatPerson;
+  receiver?: ChatPerson;
+  files?: ChatFile[];
+  deleteFileIds?: string[];
+  /** The emoji of a reaction operation. */
+  emoji?: string;
+}
+
+/** STREAM_STATE PAUSED/RESUMED or SESSION_STATE PAUSED/RESUMED, emitted once per transition. */
+export interface PauseEvent {
+  /** Which update said it first. */
+  source: 'stream' | 'session';
+  timestamp: number;
+}
+
+/** VIDEO_SUBSCRIPTION_RESP, typed. */
+export interface VideoSubscriptionEvent {
+  userId?: number | string;
+  statusCode: number;
+  /** false when the participant's video is now unsubscribed. */
+  subscribed: boolean;
+  reason?: string;
 }
 
 export interface ParticipantEvent {
@@ -191,6 +238,14 @@ export interface RtmsClientEvents {
   event: [EventUpdate['event']];
   sessionState: [{ state: number; stopReason?: number; timestamp?: number }];
   streamState: [{ state: number; stopReason?: number; timestamp?: number }];
+  /** The app was paused (by a user or the REST API): the connection stays, media stops until `resumed`. */
+  paused: [PauseEvent];
+  resumed: [PauseEvent];
+  /** EVENT_UPDATE FIRST_PACKET_TIMESTAMP: the stream's time origin (ms since epoch). */
+  firstPacket: [{ timestamp: number }];
+  /** EVENT_UPDATE MEDIA_CONNECTION_INTERRUPTED (the reconnection that follows is the client's business, not this event's). */
+  mediaInterrupted: [{ timestamp: number }];
+  videoSubscription: [VideoSubscriptionEvent];
   reconnecting: [ReconnectingEvent];
   stateChange: [{ from: ClientState; to: ClientState }];
   /** Non-fatal problems (malformed frames...). Emitted only when someone listens. */

@@ -1,11 +1,11 @@
 /**
  * Fault specs of `openrtms emulate --fault SPEC` (see ARCHITECTURE.md), parsed with clear errors.
- *   drop-signaling@T  drop-media@T  stall@T[:D]  kick@T  malformed@T  restart@T[:D]
+ *   drop-signaling@T  drop-media@T  stall@T[:D]  kick@T  malformed@T  restart@T[:D]  pause@T[:D]
  *   duplicate-webhook:N  webhook-delay:MS  out-of-order
  */
 import { OpenRtmsError } from '../errors.js';
 
-export type TimedFaultKind = 'drop-signaling' | 'drop-media' | 'stall' | 'kick' | 'malformed' | 'restart';
+export type TimedFaultKind = 'drop-signaling' | 'drop-media' | 'stall' | 'kick' | 'malformed' | 'restart' | 'pause';
 
 export type Fault =
   | { kind: TimedFaultKind; spec: string; atMs: number; durationMs: number }
@@ -13,11 +13,12 @@ export type Fault =
   | { kind: 'webhook-delay'; spec: string; delayMs: number }
   | { kind: 'out-of-order'; spec: string };
 
-const TIMED: readonly TimedFaultKind[] = ['drop-signaling', 'drop-media', 'stall', 'kick', 'malformed', 'restart'];
-const DEFAULT_DURATION: Partial<Record<TimedFaultKind, number>> = { stall: 70_000, restart: 5_000 };
+const TIMED: readonly TimedFaultKind[] = ['drop-signaling', 'drop-media', 'stall', 'kick', 'malformed', 'restart', 'pause'];
+// pause: a user pauses the app at T for D (STREAM/SESSION_STATE PAUSED, then RESUMED), as Zoom allows since July 2026.
+const DEFAULT_DURATION: Partial<Record<TimedFaultKind, number>> = { stall: 70_000, restart: 5_000, pause: 10_000 };
 
 /** Faults after which a well-behaved client is expected to be streaming again. */
-export const RECOVERABLE: ReadonlySet<string> = new Set(['drop-signaling', 'drop-media', 'stall', 'malformed', 'restart']);
+export const RECOVERABLE: ReadonlySet<string> = new Set(['drop-signaling', 'drop-media', 'stall', 'malformed', 'restart', 'pause']);
 
 function duration(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -57,6 +58,6 @@ export function parseFault(spec: string): Fault {
   }
   return bad(
     s,
-    'expected one of drop-signaling@T, drop-media@T, stall@T[:D], kick@T, malformed@T, restart@T[:D], duplicate-webhook:N, webhook-delay:MS, out-of-order',
+    'expected one of drop-signaling@T, drop-media@T, stall@T[:D], kick@T, malformed@T, restart@T[:D], pause@T[:D], duplicate-webhook:N, webhook-delay:MS, out-of-order',
   );
 }

@@ -16,8 +16,18 @@ import { loadSpeech } from '../media/assets.js';
 import { PRODUCTS, array, int, nonEmptyStr, num, object, oneOfStrings, optional, bool, type Product } from './scenario-schema.js';
 import { mulberry32 } from './rng.js';
 
-export type ItemType = 'speak' | 'chat' | 'join' | 'leave' | 'share_start' | 'share_stop' | 'video_on' | 'video_off';
-const ITEM_TYPES: readonly ItemType[] = ['speak', 'chat', 'join', 'leave', 'share_start', 'share_stop', 'video_on', 'video_off'];
+export type ItemType = 'speak' | 'chat' | 'join' | 'leave' | 'share_start' | 'share_stop' | 'video_on' | 'video_off' | 'chat_group';
+const ITEM_TYPES: readonly ItemType[] = ['speak', 'chat', 'join', 'leave', 'share_start', 'share_stop', 'video_on', 'video_off', 'chat_group'];
+
+/** What a `chat` item does (chat v2): a new message, an edit or delete of `message_id`, a reaction to it. */
+export type ChatItemOperation = 'new' | 'update' | 'delete' | 'react' | 'unreact';
+const CHAT_OPERATIONS: readonly ChatItemOperation[] = ['new', 'update', 'delete', 'react', 'unreact'];
+/** Who a chat message is for (chat_session.type). `to` (a user id) makes it `individual`. */
+export type ChatAudience = 'everyone' | 'individual' | 'chat_group' | 'hosts_and_panelists';
+const AUDIENCES: readonly ChatAudience[] = ['everyone', 'individual', 'chat_group', 'hosts_and_panelists'];
+/** A `chat_group` item's event (EVENT_UPDATE 10–14; meetings, webinars and sessions only). */
+export type ChatGroupAction = 'create' | 'delete' | 'members_add' | 'members_delete' | 'member_status';
+const GROUP_ACTIONS: readonly ChatGroupAction[] = ['create', 'delete', 'members_add', 'members_delete', 'member_status'];
 
 export interface ScenarioParticipant {
   user_id: number;
@@ -35,6 +45,25 @@ export interface ScenarioItem {
   text?: string;
   /** Seconds of speech for synthetic lines. */
   duration?: number;
+  // chat v2
+  /** Id of the message; needed by update, delete, react, unreact (a new message without one gets `msg-<index>`). */
+  message_id?: string;
+  /** Default `new`. */
+  operation?: ChatItemOperation;
+  /** Thread parent of a new message. */
+  parent_message_id?: string;
+  /** A private message to this participant. */
+  to?: number;
+  audience?: ChatAudience;
+  /** Emoji of react/unreact. */
+  emoji?: string;
+  // chat_group
+  action?: ChatGroupAction;
+  group_id?: string;
+  /** User ids of members added, removed, or (member_status) updated. */
+  members?: number[];
+  /** member_status: ChatGroupMemberStatus (0 in the group, 1 breakout room, 2 waiting room, 3 backstage, 4 left). */
+  status?: number;
 }
 export interface Scenario {
   name: string;
@@ -42,6 +71,11 @@ export interface Scenario {
   duration_s: number;
   participants: ScenarioParticipant[];
   timeline: ScenarioItem[];
+  /**
+   * How chat goes on the wire: `v2` (default; `content.data` is a chat v2 JSON string, as Zoom sends since
+   * July 2026) or `legacy` (plain text, as older servers did; only new messages are sent).
+   */
+  chat_format?: 'v2' | 'legacy';
 }
 
 const scenarioSchema = object(
@@ -54,9 +88,29 @@ const scenarioSchema = object(
       1000,
     ),
     timeline: array(
-      object({ at: num(), type: oneOfStrings(ITEM_TYPES), user_id: int(), text: optional(nonEmptyStr()), duration: optional(num()) }, 'timeline item'),
+      object(
+        {
+          at: num(),
+          type: oneOfStrings(ITEM_TYPES),
+          user_id: int(),
+          text: optional(nonEmptyStr()),
+          duration: optional(num()),
+          message_id: optional(nonEmptyStr()),
+          operation: optional(oneOfStrings(CHAT_OPERATIONS)),
+          parent_message_id: optional(nonEmptyStr()),
+          to: optional(int()),
+          audience: optional(oneOfStrings(AUDIENCES)),
+          emoji: optional(nonEmptyStr()),
+          action: optional(oneOfStrings(GROUP_ACTIONS)),
+          group_id: optional(nonEmptyStr()),
+          members: optional(array(int(), 1000)),
+          status: optional(int()),
+        },
+        'timeline item',
+      ),
       100_000,
     ),
+    chat_format: optional(oneOfStrings(['v2', 'legacy'] as const)),
   },
   'scenario',
 );
@@ -71,7 +125,20 @@ export function validateScenario(value: unknown, source = 'scenario'): Scenario 
   s.timeline.forEach((item, i) => {
     if (!ids.has(item.user_id)) throw new OpenRtmsError('CONFIG_INVALID', `${source}: timeline[${i}].user_id ${item.user_id} is not a participant`);
     if (item.at < 0 || item.at > s.duration_s) throw new OpenRtmsError('CONFIG_INVALID', `${source}: timeline[${i}].at must be within 0..duration_s`);
-    if ((item.type === 'speak' || item.type === 'chat') && !item.text) throw new OpenRtmsError('CONFIG_INVALID', `${source}: timeline[${i}] (${item.type}) needs "text"`);
+    const bad = (what: string) => new OpenRtmsError('CONFIG_INVALID', `${source}: timeline[${i}] (${item.type}) ${what}`);
+    const op = item.operation ?? 'new';
+    if (item.type === 'speak' && !item.text) throw bad('needs "text"');
+    if (item.type === 'chat') {
+      if ((op === 'new' || op === 'update') && !item.text) throw bad(`(${op}) needs "text"`);
+      if (op !== 'new' && !item.message_id) throw bad(`(${op}) needs "message_id"`);
+      if ((op === 'react' || op === 'unreact') && !item.emoji) throw bad(`(${op}) needs "emoji"`);
+      if (item.to !== undefined && !ids.has(item.to)) throw bad(`"to" ${item.to} is not a participant`);
+    }
+    if (item.type === 'chat_group') {
+      if (!item.action) throw bad('needs "action" (create, delete, members_add, members_delete, member_status)');
+      if (!item.group_id) throw bad('needs "group_id"');
+      for (const m of item.members ?? []) if (!ids.has(m)) throw bad(`member ${m} is not a participant`);
+    }
   });
   return s;
 }
@@ -101,7 +168,31 @@ export function demoScenario(durationS = 60): Scenario {
     t += len + 0.6;
     i++;
   }
+  timeline.push(...demoChatV2(participants.map((p) => p.user_id), durationS));
   return { name: 'demo', duration_s: durationS, participants, timeline: timeline.sort((a, b) => a.at - b.at) };
+}
+
+/**
+ * The demo's chat v2 story, spread over the meeting: a welcome that gets a reaction and a threaded
+ * reply, a message edited and later deleted, a private message, and a chat group's life.
+ */
+function demoChatV2(ids: number[], durationS: number): ScenarioItem[] {
+  const [a, b, c] = [ids[0], ids[1 % ids.length], ids[2 % ids.length]];
+  const at = (f: number) => round(durationS * f);
+  return [
+    { at: at(0.1), type: 'chat', user_id: a, message_id: 'demo-welcome', text: 'Welcome everyone!' },
+    { at: at(0.2), type: 'chat', user_id: b, message_id: 'demo-edited', text: 'Standup moves to 10:30 tomorrow' },
+    { at: at(0.25), type: 'chat_group', user_id: a, action: 'create', group_id: 'demo-group', members: [a, b] },
+    { at: at(0.3), type: 'chat', user_id: c, operation: 'react', message_id: 'demo-welcome', emoji: '👍' },
+    { at: at(0.4), type: 'chat', user_id: b, operation: 'update', message_id: 'demo-edited', text: 'Standup moves to 11:00 tomorrow' },
+    { at: at(0.45), type: 'chat_group', user_id: a, action: 'members_add', group_id: 'demo-group', members: [c] },
+    { at: at(0.5), type: 'chat', user_id: c, message_id: 'demo-reply', parent_message_id: 'demo-welcome', text: 'Thanks, glad to be here' },
+    { at: at(0.55), type: 'chat_group', user_id: c, action: 'member_status', group_id: 'demo-group', members: [c], status: 1 },
+    { at: at(0.6), type: 'chat', user_id: a, message_id: 'demo-private', to: b, text: 'Can you share the notes after the call?' },
+    { at: at(0.65), type: 'chat_group', user_id: a, action: 'members_delete', group_id: 'demo-group', members: [c] },
+    { at: at(0.7), type: 'chat', user_id: b, operation: 'delete', message_id: 'demo-edited' },
+    { at: at(0.8), type: 'chat_group', user_id: a, action: 'delete', group_id: 'demo-group' },
+  ];
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -140,7 +231,21 @@ export interface Speech {
 
 export type PlanEvent =
   | { atMs: number; kind: 'join' | 'leave' | 'share_start' | 'share_stop' | 'video_on' | 'video_off' | 'active_speaker'; userId: number; userName: string }
-  | { atMs: number; kind: 'chat'; userId: number; userName: string; text: string }
+  | {
+      atMs: number;
+      kind: 'chat';
+      userId: number;
+      userName: string;
+      /** Empty for a delete or a reaction. */
+      text: string;
+      operation: 'new' | 'update' | 'delete' | 'reaction_add' | 'reaction_remove';
+      messageId: string;
+      parentMessageId?: string;
+      audience: ChatAudience;
+      to?: { userId: number; userName: string };
+      emoji?: string;
+    }
+  | { atMs: number; kind: 'chat_group'; userId: number; userName: string; action: ChatGroupAction; groupId: string; members: { userId: number; userName: string }[]; status?: number }
   | { atMs: number; kind: 'transcript'; userId: number; userName: string; text: string; startMs: number; endMs: number };
 
 export interface Plan {
@@ -151,6 +256,8 @@ export interface Plan {
   events: PlanEvent[];
   /** Camera state at time 0 (changed by video_on/off events). */
   initialVideo: Set<number>;
+  /** See {@link Scenario.chat_format}. */
+  chatFormat: 'v2' | 'legacy';
 }
 
 /** Deterministic synthetic voice: a voiced tone with syllable-rate amplitude envelope. */
@@ -178,6 +285,7 @@ export function compileScenario(s: Scenario, seed: number): Plan {
   const events: PlanEvent[] = [];
   const initialVideo = new Set<number>();
   const durationMs = Math.round(s.duration_s * 1000);
+  let chatIndex = 0;
   for (const p of s.participants) {
     const at = Math.round((p.join_at ?? 0) * 1000);
     events.push({ atMs: at, kind: 'join', userId: p.user_id, userName: p.user_name });
@@ -200,14 +308,32 @@ export function compileScenario(s: Scenario, seed: number): Plan {
       events.push({ atMs, kind: 'active_speaker', userId: item.user_id, userName });
       events.push({ atMs: endMs, kind: 'transcript', userId: item.user_id, userName, text: item.text!, startMs: atMs, endMs });
     } else if (item.type === 'chat') {
-      events.push({ atMs, kind: 'chat', userId: item.user_id, userName, text: item.text! });
+      const op = item.operation ?? 'new';
+      const to = item.to !== undefined ? { userId: item.to, userName: names.get(item.to)! } : undefined;
+      events.push({
+        atMs,
+        kind: 'chat',
+        userId: item.user_id,
+        userName,
+        text: item.text ?? '',
+        operation: op === 'react' ? 'reaction_add' : op === 'unreact' ? 'reaction_remove' : op,
+        messageId: item.message_id ?? `msg-${chatIndex}`,
+        ...(item.parent_message_id ? { parentMessageId: item.parent_message_id } : {}),
+        audience: item.audience ?? (to ? 'individual' : 'everyone'),
+        ...(to ? { to } : {}),
+        ...(item.emoji ? { emoji: item.emoji } : {}),
+      });
+      chatIndex++;
+    } else if (item.type === 'chat_group') {
+      const members = (item.members ?? []).map((u) => ({ userId: u, userName: names.get(u)! }));
+      events.push({ atMs, kind: 'chat_group', userId: item.user_id, userName, action: item.action!, groupId: item.group_id!, members, ...(item.status !== undefined ? { status: item.status } : {}) });
     } else {
       events.push({ atMs, kind: item.type, userId: item.user_id, userName });
     }
   }
   events.sort((a, b) => a.atMs - b.atMs);
   speeches.sort((a, b) => a.startMs - b.startMs);
-  return { durationMs, names, speeches, events, initialVideo };
+  return { durationMs, names, speeches, events, initialVideo, chatFormat: s.chat_format ?? 'v2' };
 }
 
 /**

@@ -345,7 +345,8 @@ export class EmulatorServer {
         const known = stream.plan.names.has(userId);
         if (known && m.subscribe !== false) conn.videoUser = userId;
         if (m.subscribe === false && conn.videoUser === userId) conn.videoUser = undefined;
-        send({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, rtms_stream_id: sid, user_id: m.user_id, status_code: known ? 0 : StatusCode.INVALID_MEDIA_VIDEO_PARAMS, reason: known ? '' : 'unknown user_id' });
+        // subscribe: whether the participant's video is subscribed now (false after an unsubscribe or a refusal).
+        send({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, rtms_stream_id: sid, user_id: m.user_id, status_code: known ? 0 : StatusCode.INVALID_MEDIA_VIDEO_PARAMS, subscribe: known && m.subscribe !== false, reason: known ? '' : 'unknown user_id' });
         return;
       }
       default:
@@ -514,6 +515,7 @@ export class EmulatorServer {
       } else if (k === 'transcript') {
         const cfg = transcriptParams(req.transcript);
         const problems = checkTranscriptParams(cfg);
+        // A bad translation target has its own status (46, July 2026): statusForParams finds it by field.
         if (problems.length) return paramsRejected(k, problems);
         sock.transcript = cfg;
         params.transcript = cfg;

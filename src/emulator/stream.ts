@@ -6,8 +6,12 @@
  */
 import WebSocket from 'ws';
 import {
+  ChatGroupEventType,
+  ChatGroupType,
+  ChatSessionType,
   Codec,
   ContactCenterEventType,
+  formatChatData,
   EventType,
   MsgType,
   SessionState,
@@ -93,7 +97,10 @@ export class EmulatedStream {
   #awaitingSignalingSince?: number;
   /** Scenario time since which it waits for a lost media connection to come back (~30 s). */
   #awaitingMediaSince?: number;
+  /** The app is paused (a user or the REST API): no media is generated, keep-alives go on. */
   #paused = false;
+  /** Scenario time at which a `pause` fault resumes the stream. */
+  #resumeAtMs?: number;
 
   constructor(
     readonly id: StreamIdentity,
@@ -171,6 +178,8 @@ export class EmulatedStream {
     this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: SessionState.STARTED, timestamp: ts });
     this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: StreamState.ACTIVE, timestamp: ts });
     this.#event(conn, { event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: ts });
+    // A client that connects while the app is paused learns it at once.
+    if (this.#paused) this.#pauseSignals(conn, true, ts);
     if (this.#present.size > 0) {
       this.#event(conn, {
         event_type: EventType.PARTICIPANT_JOIN,
@@ -252,42 +261,46 @@ export class EmulatedStream {
     for (const w of this.#readyWaiters.splice(0)) w();
   }
 
-  /** Stops the clock (emulator shutting down). */
-  abort(): void {
-    if (this.phase !== 'ended') this.endedBy = 'emulator-closed';
-    this.#stopRequested = true;
-    for (const w of this.#readyWaiters.splice(0)) w();
-  }
-
-  /** Whether the stream is paused (by the app's user or Zoom's REST API). */
+  /** True while the app is paused. */
   get paused(): boolean {
     return this.#paused;
   }
 
   /**
-   * Pauses the stream as Zoom does when a user or the REST API pauses the app: STREAM_STATE PAUSED (5)
-   * and SESSION_STATE PAUSED (3) on signaling, then no media until resume(). Minimal version for
-   * on-demand control; the July 2026 work carries the fuller one (same names).
+   * Pauses the app, as a user (or Zoom's REST API, action `pause`) does: STREAM_STATE PAUSED and
+   * SESSION_STATE PAUSED go to the client, then no media is generated (nor counted missed) until
+   * `resume()`; the connection and its keep-alives stay. Idempotent.
    */
   pause(): void {
-    if (this.#paused || this.phase !== 'running') return;
+    if (this.#paused || this.phase === 'ended') return;
     this.#paused = true;
-    this.#stateUpdate(StreamState.PAUSED, SessionState.PAUSED);
+    const conn = this.#live();
+    if (conn) this.#pauseSignals(conn, true, this.startEpoch + this.t);
   }
 
-  /** Resumes a paused stream: STREAM_STATE RESUMED (6), SESSION_STATE RESUMED (4), media again. */
+  /** Resumes a paused app (STREAM_STATE RESUMED, SESSION_STATE RESUMED); media flows again. Idempotent. */
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    this.#stateUpdate(StreamState.RESUMED, SessionState.RESUMED);
+    this.#resumeAtMs = undefined;
+    const conn = this.#live();
+    if (conn && this.phase !== 'ended') this.#pauseSignals(conn, false, this.startEpoch + this.t);
   }
 
-  #stateUpdate(stream: number, session: number): void {
-    const conn = this.conn;
-    if (!conn || !conn.ready || conn.closed) return;
-    const ts = this.startEpoch + this.t;
-    this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: stream, timestamp: ts });
-    this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: session, timestamp: ts });
+  #live(): Connection | undefined {
+    return this.conn && this.conn.ready && !this.conn.closed ? this.conn : undefined;
+  }
+
+  #pauseSignals(conn: Connection, paused: boolean, ts: number): void {
+    this.#signal(conn, { msg_type: MsgType.STREAM_STATE_UPDATE, rtms_stream_id: this.id.rtmsStreamId, state: paused ? StreamState.PAUSED : StreamState.RESUMED, timestamp: ts });
+    this.#signal(conn, { msg_type: MsgType.SESSION_STATE_UPDATE, state: paused ? SessionState.PAUSED : SessionState.RESUMED, timestamp: ts });
+  }
+
+  /** Stops the clock (emulator shutting down). */
+  abort(): void {
+    if (this.phase !== 'ended') this.endedBy = 'emulator-closed';
+    this.#stopRequested = true;
+    for (const w of this.#readyWaiters.splice(0)) w();
   }
 
   /** Zoom's REST API stopped the stream: it ends with TERMINATED, reason MANUAL_API_TRIGGERED (25). */
@@ -342,15 +355,13 @@ export class EmulatedStream {
   // ---- per tick -----------------------------------------------------------------------------
 
   #tick(t: number): void {
+    if (this.#resumeAtMs !== undefined && t >= this.#resumeAtMs) this.resume();
     for (const f of this.#faults) if (!f.fired && f.fault.atMs <= t) this.#fire(f);
     this.#checkReconnectWindows(t);
     const events = this.plan.events;
-    if (this.#paused) {
-      // Nothing is generated while paused; who is present, speaking, sharing or on video still changes.
-      while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#silentEvent(events[this.#eventIndex++]);
-      return;
-    }
     while (this.#eventIndex < events.length && events[this.#eventIndex].atMs <= t) this.#planEvent(events[this.#eventIndex++]);
+    // Paused: the meeting goes on but the app receives no media, and none of it counts as missed.
+    if (this.#paused) return;
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(t) ? this.conn : undefined;
     this.#audio(conn, t);
     if (!this.#voiceOnly) {
@@ -440,6 +451,8 @@ export class EmulatedStream {
     const conn = this.conn && this.conn.ready && !this.conn.closed && !this.conn.isStalled(this.t) ? this.conn : undefined;
     const ts = this.startEpoch + e.atMs;
     const person = { user_id: e.userId, user_name: e.userName };
+    // Media kinds (transcript, chat) are not generated while paused; signaling events still describe the meeting.
+    if (this.#paused && (e.kind === 'transcript' || e.kind === 'chat')) return;
     switch (e.kind) {
       case 'transcript': {
         const sock = conn?.socketFor('transcript');
@@ -458,7 +471,41 @@ export class EmulatedStream {
           if (!conn || conn.misses('chat')) this.missed.chat++;
           return;
         }
-        this.#deliver(conn!, sock, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data: e.text, timestamp: ts } }));
+        let data: string;
+        if (this.plan.chatFormat === 'legacy') {
+          // Older servers: plain text, and nothing but new messages.
+          if (e.operation !== 'new') return;
+          data = e.text;
+        } else {
+          const type = { everyone: ChatSessionType.EVERYONE, individual: ChatSessionType.INDIVIDUAL, chat_group: ChatSessionType.CHAT_GROUP, hosts_and_panelists: ChatSessionType.HOSTS_AND_PANELISTS }[e.audience];
+          data = formatChatData({
+            operation: e.operation,
+            text: e.text,
+            messageId: e.messageId,
+            ...(e.parentMessageId ? { parentMessageId: e.parentMessageId } : {}),
+            chatSession: { type },
+            sender: person,
+            ...(e.to ? { receiver: { user_id: e.to.userId, user_name: e.to.userName } } : {}),
+            ...(e.emoji ? { emoji: e.emoji } : {}),
+          });
+        }
+        this.#deliver(conn!, sock, 'chat', JSON.stringify({ msg_type: MsgType.MEDIA_DATA_CHAT, content: { ...person, data, timestamp: ts } }));
+        return;
+      }
+      case 'chat_group': {
+        // Contact Center uses 10–14 for its own call events: no chat groups there.
+        if (this.id.product === 'contact_center') return;
+        const members = e.members.map((m) => ({ chat_group_id: e.groupId, user_id: m.userId, user_name: m.userName }));
+        // Field layout as Zoom's library types it (chat_groups, members_update_list, member_status_update_list); details unconfirmed.
+        const event =
+          e.action === 'create'
+            ? { event_type: ChatGroupEventType.CHAT_GROUP_CREATE, chat_groups: [{ chat_group_id: e.groupId, chat_group_type: ChatGroupType.PRIVATE_CHAT_GROUP, members }] }
+            : e.action === 'delete'
+              ? { event_type: ChatGroupEventType.CHAT_GROUP_DELETE, chat_groups: [{ chat_group_id: e.groupId }] }
+              : e.action === 'member_status'
+                ? { event_type: ChatGroupEventType.CHAT_GROUP_MEMBER_STATUS_UPDATE, member_status_update_list: members.map((m) => ({ ...m, status: e.status ?? 0 })) }
+                : { event_type: e.action === 'members_add' ? ChatGroupEventType.CHAT_GROUP_MEMBERS_ADD : ChatGroupEventType.CHAT_GROUP_MEMBERS_DELETE, members_update_list: members };
+        this.#eventOrMiss(conn, { ...event, timestamp: ts, ...person });
         return;
       }
       case 'join':
@@ -497,19 +544,6 @@ export class EmulatedStream {
     }
   }
 
-  /** Applies a scenario event's effect on the meeting's state without sending anything (paused). */
-  #silentEvent(e: PlanEvent): void {
-    if (e.kind === 'join') this.#present.add(e.userId);
-    else if (e.kind === 'leave') {
-      this.#present.delete(e.userId);
-      this.#video.delete(e.userId);
-    } else if (e.kind === 'active_speaker') this.#activeSpeaker = e.userId;
-    else if (e.kind === 'share_start' && this.id.product !== 'contact_center') this.#sharer = e.userId;
-    else if (e.kind === 'share_stop') this.#sharer = undefined;
-    else if (e.kind === 'video_on' && this.id.product !== 'contact_center') this.#video.add(e.userId);
-    else if (e.kind === 'video_off') this.#video.delete(e.userId);
-  }
-
   #eventOrMiss(conn: Connection | undefined, event: Record<string, unknown> & { event_type: number }): void {
     if (!conn) {
       this.missed.events++;
@@ -546,9 +580,16 @@ export class EmulatedStream {
     for (const f of this.#faults) {
       if (!f.fired || f.report.client_recovered) continue;
       // Recovery means media reaches a connection (or media socket) made ready after the fault; after
-      // malformed frames the same connection, after a stall any connection once the stall is over.
+      // malformed frames the same connection, after a stall any connection once the stall is over,
+      // after a pause the same connection once the stream resumed (nothing is generated while paused).
       const { kind, atMs, durationMs } = f.fault;
-      if (conn.readyAtMs >= atMs || (kind === 'malformed' && this.t > atMs) || (kind === 'stall' && this.t >= atMs + durationMs)) f.report.client_recovered = true;
+      if (
+        conn.readyAtMs >= atMs ||
+        (kind === 'malformed' && this.t > atMs) ||
+        (kind === 'stall' && this.t >= atMs + durationMs) ||
+        (kind === 'pause' && this.t > atMs && !this.#paused)
+      )
+        f.report.client_recovered = true;
     }
   }
 
@@ -589,6 +630,10 @@ export class EmulatedStream {
         break;
       case 'restart':
         this.hooks.onRestart(fault.durationMs);
+        break;
+      case 'pause':
+        this.pause();
+        this.#resumeAtMs = this.t + fault.durationMs;
         break;
     }
   }

@@ -13,7 +13,8 @@ import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, Tr
 import type { LiveBus } from './bus.js';
 import { LevelMeter } from './levels.js';
 import { findFfmpeg, h264Info, h264ToJpeg, imageType, parameterSets, type ThumbnailKind, ThumbnailStore } from './thumbnails.js';
-import type { LiveSnapshotMessage } from './types.js';
+import type { LiveChatMessage, LiveSnapshotMessage } from './types.js';
+import { ChatLedger, type ChatEntry } from '../pipeline/chat-ledger.js';
 
 export interface LiveSinkOptions {
   /** Where the latest thumbnails are kept (shared with the API). Without it, no thumbnails. */
@@ -65,6 +66,8 @@ export class LiveSink implements StreamSink {
   #present = new Map<string, string>();
   #active?: { userId: string; userName: string };
   #state = 'starting';
+  /** The chat as it stands, so a reaction can be sent as the message's whole reaction list. */
+  #chat = new ChatLedger();
   #video = new Map<ThumbnailKind, VideoState>();
   #ffmpeg: string | false;
   #closed = false;
@@ -225,7 +228,11 @@ export class LiveSink implements StreamSink {
   }
 
   onChat(c: ChatMessage): void {
-    this.#bus.publish({ type: 'chat', streamId: this.streamId, userId: String(c.userId), userName: c.userName, text: c.text, timestamp: c.timestamp });
+    const change = this.#chat.apply(c);
+    if (change.kind === 'ignored') return;
+    const e = change.entry;
+    const operation = change.kind === 'add' ? 'new' : change.kind;
+    this.#bus.publish({ ...liveChat(this.streamId, e, operation), ...(change.kind === 'delete' ? { text: '' } : {}) });
   }
 
   onEvent(e: TimelineEvent): void {
@@ -254,7 +261,10 @@ export class LiveSink implements StreamSink {
       case 'closed':
       case 'session_state':
       case 'stream_state':
-        if (e.type === 'joined' || e.type === 'reconnecting' || e.type === 'closed') this.#state = e.type;
+      case 'paused':
+      case 'resumed':
+        if (e.type === 'joined' || e.type === 'reconnecting' || e.type === 'closed' || e.type === 'paused') this.#state = e.type;
+        else if (e.type === 'resumed') this.#state = 'joined';
         this.#bus.publish({ type: 'state', streamId, state: e.type, data: e.data, timestamp: e.timestamp });
         return;
       default:
@@ -281,4 +291,24 @@ export class LiveSink implements StreamSink {
     const i = this.#info;
     this.#bus.publish({ type: 'stream', streamId: this.streamId, action: 'ended', meetingUuid: i.meetingUuid, product: i.product, startedAt: i.startedAt, timestamp: Date.now() });
   }
+}
+
+/** A ledger entry as a live chat message. */
+function liveChat(streamId: string, e: ChatEntry, operation: LiveChatMessage['operation']): LiveChatMessage {
+  return {
+    type: 'chat',
+    streamId,
+    operation,
+    userId: String(e.userId),
+    userName: e.userName,
+    text: e.text,
+    timestamp: e.timestamp,
+    ...(e.messageId ? { messageId: e.messageId } : {}),
+    ...(e.parentMessageId ? { parentMessageId: e.parentMessageId } : {}),
+    ...(e.chatSession ? { chatSession: e.chatSession } : {}),
+    ...(e.receiver ? { receiver: { userId: String(e.receiver.userId), userName: e.receiver.userName } } : {}),
+    ...(e.files.length ? { files: e.files } : {}),
+    ...(operation === 'reaction' || e.reactions.length ? { reactions: e.reactions.map((r) => ({ emoji: r.emoji, count: r.users.length, users: r.users })) } : {}),
+    ...(e.editedAt !== undefined ? { editedAt: e.editedAt } : {}),
+  };
 }

@@ -25,13 +25,26 @@ export interface LiveTranscriptMessage {
   endTime?: number;
 }
 
+/**
+ * A chat change. Viewers keep messages by `messageId` and apply the operation: `new` adds one, `update`
+ * replaces its `text`, `delete` removes it, `reaction` replaces its `reactions`. Plain-text chat (no id) is
+ * always `new`. `userId`, `userName`, `text` are the message's as it now stands (`text` is empty for a delete).
+ */
 export interface LiveChatMessage {
   type: 'chat';
   streamId: string;
+  operation: 'new' | 'update' | 'delete' | 'reaction';
   userId: string;
   userName: string;
   text: string;
   timestamp: number;
+  messageId?: string;
+  parentMessageId?: string;
+  chatSession?: Record<string, unknown>;
+  receiver?: { userId: string; userName: string };
+  files?: Record<string, unknown>[];
+  reactions?: { emoji: string; count: number; users: { userId: string; userName: string }[] }[];
+  editedAt?: number;
 }
 
 export interface LiveParticipantMessage {
@@ -68,7 +81,8 @@ export interface LiveLevelMessage {
 export interface LiveStateMessage {
   type: 'state';
   streamId: string;
-  state: 'joined' | 'reconnecting' | 'closed' | 'session_state' | 'stream_state';
+  /** `paused`/`resumed`: the app was paused (connected, no media) and resumed. */
+  state: 'joined' | 'reconnecting' | 'closed' | 'session_state' | 'stream_state' | 'paused' | 'resumed';
   data?: Record<string, unknown>;
   timestamp: number;
 }

@@ -3,7 +3,7 @@
  * reported once per sink, and the other sinks and the socket reader carry on.
  */
 import type { RtmsClient } from '../client/client.js';
-import { EventType } from '../protocol/index.js';
+import { EventType, SessionState, StreamState, eventName, isChatGroupEvent } from '../protocol/index.js';
 import type { StreamInfo, StreamSink, TimelineEvent } from './types.js';
 
 const EVENT_NAMES: Partial<Record<number, TimelineEvent['type']>> = {
@@ -14,7 +14,11 @@ const EVENT_NAMES: Partial<Record<number, TimelineEvent['type']>> = {
   [EventType.SHARING_STOP]: 'sharing_stop',
   [EventType.PARTICIPANT_VIDEO_ON]: 'video_on',
   [EventType.PARTICIPANT_VIDEO_OFF]: 'video_off',
+  [EventType.FIRST_PACKET_TIMESTAMP]: 'first_packet',
 };
+
+/** Chat-group fields of an EVENT_UPDATE, kept as sent (Zoom's library types them loosely). */
+const CHAT_GROUP_FIELDS = ['chat_groups', 'members_update_list', 'member_status_update_list'] as const;
 
 export interface PipelineHandle {
   /** Sink errors so far, by sink index. */
@@ -71,6 +75,13 @@ export function attachPipeline(
   }
   // Contact Center reuses event numbers 8 and up with other meanings: keep those as raw events.
   const isContactCenter = info.product === 'contact_center';
+  // Zoom sends both a stream and a session state for a pause: the timeline marks the transition once.
+  let paused = false;
+  const pauseState = (nowPaused: boolean, source: 'stream' | 'session', state: number, timestamp: number | undefined) => {
+    if (nowPaused === paused) return;
+    paused = nowPaused;
+    timeline({ type: nowPaused ? 'paused' : 'resumed', timestamp: timestamp ?? Date.now(), data: { source, state } });
+  };
 
   const handlers = {
     joined: (e: { mediaParams: import('../protocol/index.js').MediaParams; reconnected: boolean }) => {
@@ -82,17 +93,29 @@ export function attachPipeline(
     deskshare: frameHandler('onShare'),
     transcript: frameHandler('onTranscript'),
     chat: frameHandler('onChat'),
-    event: (e: { event_type: number; timestamp?: number; participants?: { user_id: number | string; user_name?: string }[]; user_id?: number | string; user_name?: string }) => {
+    event: (e: { event_type: number; timestamp?: number; participants?: { user_id: number | string; user_name?: string }[]; user_id?: number | string; user_name?: string; [field: string]: unknown }) => {
+      // Event numbers are read per product: 10–14 are chat groups in meetings, call events in Contact Center.
+      const name = eventName(info.product, e.event_type);
+      if (isChatGroupEvent(info.product, e.event_type)) {
+        const data: Record<string, unknown> = { event_type: e.event_type, name };
+        for (const f of CHAT_GROUP_FIELDS) if (e[f] !== undefined) data[f] = e[f];
+        timeline({ type: 'chat_group', timestamp: e.timestamp ?? Date.now(), userId: e.user_id, userName: e.user_name, data });
+        return;
+      }
       const type = isContactCenter && e.event_type >= 8 ? 'event' : (EVENT_NAMES[e.event_type] ?? 'event');
       const people = e.participants ?? (e.user_id !== undefined ? [{ user_id: e.user_id, user_name: e.user_name }] : [{ user_id: undefined, user_name: undefined }]);
       for (const p of people) {
-        timeline({ type, timestamp: e.timestamp ?? Date.now(), userId: p.user_id, userName: p.user_name, data: { event_type: e.event_type } });
+        timeline({ type, timestamp: e.timestamp ?? Date.now(), userId: p.user_id, userName: p.user_name, data: { event_type: e.event_type, ...(name ? { name } : {}) } });
       }
     },
-    sessionState: (e: { state: number; stopReason?: number; timestamp?: number }) =>
-      timeline({ type: 'session_state', timestamp: e.timestamp ?? Date.now(), data: { state: e.state, stop_reason: e.stopReason } }),
-    streamState: (e: { state: number; stopReason?: number; timestamp?: number }) =>
-      timeline({ type: 'stream_state', timestamp: e.timestamp ?? Date.now(), data: { state: e.state, stop_reason: e.stopReason } }),
+    sessionState: (e: { state: number; stopReason?: number; timestamp?: number }) => {
+      timeline({ type: 'session_state', timestamp: e.timestamp ?? Date.now(), data: { state: e.state, stop_reason: e.stopReason } });
+      if (e.state === SessionState.PAUSED || e.state === SessionState.RESUMED) pauseState(e.state === SessionState.PAUSED, 'session', e.state, e.timestamp);
+    },
+    streamState: (e: { state: number; stopReason?: number; timestamp?: number }) => {
+      timeline({ type: 'stream_state', timestamp: e.timestamp ?? Date.now(), data: { state: e.state, stop_reason: e.stopReason } });
+      if (e.state === StreamState.PAUSED || e.state === StreamState.RESUMED) pauseState(e.state === StreamState.PAUSED, 'stream', e.state, e.timestamp);
+    },
     reconnecting: (e: { attempt: number; delayMs: number; error: { code: string; message: string } }) =>
       timeline({ type: 'reconnecting', timestamp: Date.now(), data: { attempt: e.attempt, delay_ms: e.delayMs, code: e.error.code, message: e.error.message } }),
     closed: (e: { reason: string; stopReason?: number; error?: { code: string; message: string } }) =>

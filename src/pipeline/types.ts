@@ -37,6 +37,12 @@ export interface TimelineEvent {
     | 'joined'
     | 'reconnecting'
     | 'closed'
+    // July 2026: the app paused and resumed (once per transition, whichever state update said it first),
+    // chat groups (EVENT_UPDATE 10–14 outside Contact Center), the stream's first packet time.
+    | 'paused'
+    | 'resumed'
+    | 'chat_group'
+    | 'first_packet'
     | 'event';
   /** ms since epoch. */
   timestamp: number;

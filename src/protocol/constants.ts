@@ -377,3 +377,55 @@ export function isMember<T extends Record<string, number>>(table: T, value: unkn
   for (const key in table) if (table[key] === value) return true;
   return false;
 }
+
+// ---- July 2026 additions (Zoom's RTMSManager `utils/rtmsProtocolDefinitions.js`). Appended, never
+// interleaved with the tables above, so the older tables keep their order. Zoom marks these numbers
+// overridable: its changelog named them before a numeric table was published.
+
+/** Chat v2 `operation_type` of MEDIA_DATA_CHAT. Absent (older servers) means NEW. */
+export const ChatOperation = {
+  NEW: 1,
+  DELETE: 2,
+  UPDATE: 3,
+  ADD_EMOJI_REACTION: 4,
+  REMOVE_EMOJI_REACTION: 5,
+} as const;
+export type ChatOperation = (typeof ChatOperation)[keyof typeof ChatOperation];
+
+/** Chat v2 `chat_session.type`: who a message was addressed to. */
+export const ChatSessionType = {
+  EVERYONE: 1,
+  INDIVIDUAL: 2,
+  CHAT_GROUP: 3,
+  HOSTS_AND_PANELISTS: 4,
+  INDIVIDUAL_CC_HOSTS_AND_PANELISTS: 5,
+} as const;
+export type ChatSessionType = (typeof ChatSessionType)[keyof typeof ChatSessionType];
+
+/**
+ * EVENT_TYPE values 10–14 for meetings, webinars and Video SDK sessions. Contact Center voice uses the
+ * same numbers for USER_ANSWERED … MONITOR_STARTED ({@link ContactCenterEventType}): read them by product
+ * (see `eventName` in protocol/events.ts).
+ */
+export const ChatGroupEventType = {
+  CHAT_GROUP_CREATE: 10,
+  CHAT_GROUP_DELETE: 11,
+  CHAT_GROUP_MEMBERS_ADD: 12,
+  CHAT_GROUP_MEMBERS_DELETE: 13,
+  CHAT_GROUP_MEMBER_STATUS_UPDATE: 14,
+} as const;
+export type ChatGroupEventType = (typeof ChatGroupEventType)[keyof typeof ChatGroupEventType];
+
+/** Member status in CHAT_GROUP_MEMBER_STATUS_UPDATE. */
+export const ChatGroupMemberStatus = {
+  IN_CHAT_GROUP: 0,
+  IN_BREAKOUT_ROOM: 1,
+  IN_WAITING_ROOM: 2,
+  IN_BACKSTAGE: 3,
+  LEFT_MEETING: 4,
+} as const;
+export type ChatGroupMemberStatus = (typeof ChatGroupMemberStatus)[keyof typeof ChatGroupMemberStatus];
+
+/** Chat group type. */
+export const ChatGroupType = { PRIVATE_CHAT_GROUP: 0 } as const;
+export type ChatGroupType = (typeof ChatGroupType)[keyof typeof ChatGroupType];

@@ -6,3 +6,5 @@ export * from './parse.js';
 export * from './signature.js';
 export * from './media-params.js';
 export * from './webhook.js';
+export * from './chat.js';
+export * from './events.js';

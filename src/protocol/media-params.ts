@@ -20,7 +20,8 @@ export type AudioConfig = Required<AudioParams>;
 /** Fully specified video/deskshare parameters. */
 export type VideoConfig = Required<VideoParams>;
 /** Transcript parameters with defaults applied. */
-export type TranscriptConfig = { content_type: number; src_language: number; enable_lid: boolean };
+/** `target_language` (translation, July 2026) is present only when asked for. */
+export type TranscriptConfig = { content_type: number; src_language: number; enable_lid: boolean; target_language?: number };
 
 /** The media kinds RTMS streams, keyed as in `media_params` and `server_urls`. */
 export type MediaKind = 'audio' | 'video' | 'deskshare' | 'transcript' | 'chat';
@@ -124,6 +125,10 @@ export function checkVideoParams(p: VideoConfig, kind: 'video' | 'deskshare' = '
 export function checkTranscriptParams(p: TranscriptConfig): ParamProblem[] {
   if (!(p.src_language === -1 || (Number.isInteger(p.src_language) && p.src_language >= 0 && p.src_language <= 36))) {
     return [{ field: 'transcript.src_language', message: 'must be -1 (auto) or a language code 0..36' }];
+  }
+  // A translation target is a real language: "automatic" (-1) means nothing as a target.
+  if (p.target_language !== undefined && !(Number.isInteger(p.target_language) && p.target_language >= 0 && p.target_language <= 36)) {
+    return [{ field: 'transcript.target_language', message: 'must be a language code 0..36' }];
   }
   return [];
 }

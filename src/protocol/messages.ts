@@ -74,6 +74,11 @@ export const transcriptParamsSchema = object(
     content_type: optional(int()),
     src_language: optional(int()),
     enable_lid: optional(bool()),
+    /**
+     * Translation target (July 2026; status 46 rejects a bad one). The wire name is not confirmed: Zoom's
+     * library names the status but not the field (see docs/protocol-notes.md).
+     */
+    target_language: optional(int()),
   },
   'transcript media params',
 );
@@ -110,6 +115,25 @@ export const mediaContentSchema = object(
     fps: optional(num()),
   },
   'media content',
+);
+
+/** `data` of a chat message: text, a chat v2 JSON string, or (seen in Zoom's library) an already decoded object. */
+const chatData: Schema<string | Record<string, unknown>> = {
+  expected: 'string or object',
+  check: (v, path) =>
+    typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)) ? undefined : { path, expected: 'string or object', received: v === undefined ? 'missing' : typeof v },
+  code: (v) => `(typeof ${v} === 'string' || (typeof ${v} === 'object' && ${v} !== null && !Array.isArray(${v})))`,
+};
+
+/** Content of MEDIA_DATA_CHAT (18); `data` is parsed by `parseChatData` (protocol/chat.ts). */
+export const chatContentSchema = object(
+  {
+    user_id: optional(intOrString()),
+    user_name: optional(str()),
+    data: chatData,
+    timestamp: optional(num()),
+  },
+  'chat content',
 );
 
 export const schemas = {
@@ -170,6 +194,10 @@ export const schemas = {
         participants: optional(array(participantSchema)),
         user_id: optional(intOrString()),
         user_name: optional(str()),
+        // chat-group events (10–14 outside Contact Center), as Zoom's library types them
+        chat_groups: optional(unknownValue()),
+        members_update_list: optional(unknownValue()),
+        member_status_update_list: optional(unknownValue()),
       },
       'event',
     ),
@@ -216,7 +244,7 @@ export const schemas = {
     msg_type: literal(MsgType.MEDIA_DATA_TRANSCRIPT),
     content: mediaContentSchema,
   }),
-  [MsgType.MEDIA_DATA_CHAT]: object({ msg_type: literal(MsgType.MEDIA_DATA_CHAT), content: mediaContentSchema }),
+  [MsgType.MEDIA_DATA_CHAT]: object({ msg_type: literal(MsgType.MEDIA_DATA_CHAT), content: chatContentSchema }),
   [MsgType.STREAM_STATE_REQ]: object({
     msg_type: literal(MsgType.STREAM_STATE_REQ),
     rtms_stream_id: optional(str()),
@@ -257,6 +285,8 @@ export const schemas = {
     rtms_stream_id: optional(str()),
     user_id: optional(intOrString()),
     status_code: optional(int()),
+    /** false: the participant's video is now unsubscribed. */
+    subscribe: optional(bool()),
     reason: optional(str()),
   }),
 } satisfies Record<MsgType, Schema<unknown>>;
@@ -279,6 +309,7 @@ export type SessionStateUpdate = Message<9>;
 export type KeepAliveReq = Message<12>;
 export type KeepAliveResp = Message<13>;
 export type MediaDataMessage = Message<14 | 15 | 16 | 17 | 18>;
+export type ChatContent = Infer<typeof chatContentSchema>;
 export type MediaContent = Infer<typeof mediaContentSchema>;
 export type StreamCloseReq = Message<21>;
 export type StreamCloseResp = Message<22>;

@@ -23,6 +23,8 @@ import { toSrt, toVtt, type CaptionSegment } from './captions.js';
 import { VideoTrack } from './video-track.js';
 import { Codec } from '../protocol/index.js';
 import { safeName } from './paths.js';
+import { ChatLedger, chatAuditFromEnv, chatLine } from '../pipeline/chat-ledger.js';
+import { PauseLog, type Pause } from './pauses.js';
 
 /** Default audio write period: a killed process loses at most this much audio. */
 const FLUSH_MS = 500;
@@ -47,6 +49,9 @@ interface Previous {
   counts: Partial<Record<keyof RecorderStats['frames'] | 'decode_errors' | 'dropped', number>>;
   segments: CaptionSegment[];
   resumedAt: string[];
+  chat: Record<string, unknown>[];
+  pauses: Pause[];
+  firstPacketAt?: string;
 }
 
 /** Reads the recording an earlier connection left in `dir`; undefined when there is none. */
@@ -90,7 +95,36 @@ function readPrevious(dir: string): Previous | undefined {
       // a line torn by the crash: the rest still counts
     }
   }
-  return { startMs, rate, channels, multi, tracks, participants: m.participants ?? [], counts: m.counts ?? {}, segments, resumedAt: m.resumed_at ?? [] };
+  // chat.jsonl always holds the chat's final state (see Recorder.#rewriteChat): the ledger starts from it.
+  const chat: Record<string, unknown>[] = [];
+  let chatText = '';
+  try {
+    chatText = readFileSync(join(dir, 'chat.jsonl'), 'utf8');
+  } catch {
+    // no chat yet
+  }
+  for (const line of chatText.split('\n')) {
+    if (!line) continue;
+    try {
+      chat.push(JSON.parse(line));
+    } catch {
+      // torn by the crash
+    }
+  }
+  return {
+    startMs,
+    rate,
+    channels,
+    multi,
+    tracks,
+    participants: m.participants ?? [],
+    counts: m.counts ?? {},
+    segments,
+    resumedAt: m.resumed_at ?? [],
+    chat,
+    pauses: PauseLog.fromManifest(m.pauses),
+    ...(typeof m.first_packet_at === 'string' ? { firstPacketAt: m.first_packet_at } : {}),
+  };
 }
 
 function readdirSafe(dir: string): string[] {
@@ -167,15 +201,25 @@ export class Recorder implements StreamSink {
   #writeErrorsAtFlush = 0;
   #wavErrors = 0;
   #dirFailed = false;
+  /** The chat's final state: chat.jsonl is rewritten from it when a message is edited, deleted or reacted to. */
+  #chat = new ChatLedger();
+  /** Edits and deletes also go to chat-audit.jsonl (option `chatAudit`, env OPENRTMS_CHAT_AUDIT=1). */
+  readonly #chatAudit: boolean;
+  #chatRewrite = false;
+  #pauses = new PauseLog();
+  #firstPacketAt?: string;
 
   /**
    * `flushMs`: audio write period (default 500 ms); shorter loses less in a crash, costs more writes.
    * `manifestMs` / `manifestQuietMs`: manifest period (5 s) and, when only durations and counts
    * changed, the longer one (20 s).
    * `finalize`: only close what an earlier writer left (the stream has ended; see {@link finalizeRecording}).
+   * `chatAudit`: keep every chat edit and delete (with the text before) in chat-audit.jsonl. Default: env
+   * OPENRTMS_CHAT_AUDIT=1, else off — by default a deleted message leaves no trace in the recording.
    */
-  constructor(options: { dataDir: string; info: StreamInfo; flushMs?: number; manifestMs?: number; manifestQuietMs?: number; finalize?: boolean }) {
+  constructor(options: { dataDir: string; info: StreamInfo; flushMs?: number; manifestMs?: number; manifestQuietMs?: number; finalize?: boolean; chatAudit?: boolean }) {
     this.#manifestQuietMs = options.manifestQuietMs ?? MANIFEST_QUIET_MS;
+    this.#chatAudit = options.chatAudit ?? chatAuditFromEnv();
     this.#info = options.info;
     this.dir = join(options.dataDir, 'recordings', safeName(options.info.rtmsStreamId));
     if (options.finalize) this.#finalizedAt = new Date().toISOString();
@@ -197,6 +241,9 @@ export class Recorder implements StreamSink {
     this.#channels = prev.channels;
     this.#multi = prev.multi;
     this.#segments = prev.segments;
+    for (const line of prev.chat) this.#chat.load(line);
+    this.#pauses = new PauseLog(prev.pauses);
+    this.#firstPacketAt = prev.firstPacketAt;
     // Finalizing is not a takeover: nothing more is received.
     this.#resumedAt = this.#finalizedAt ? prev.resumedAt : [...prev.resumedAt, new Date().toISOString()];
     for (const p of prev.participants) this.#participants.set(String(p.user_id), { ...p });
@@ -316,18 +363,77 @@ export class Recorder implements StreamSink {
     this.stats.frames.transcript++;
     this.#seen(t.userId, t.userName, t.timestamp);
     this.#segments.push({ text: t.text, userName: t.userName, timestamp: t.timestamp, startTime: t.startTime, endTime: t.endTime });
-    this.#line('transcript.jsonl', { timestamp: t.timestamp, start_time: t.startTime, end_time: t.endTime, user_id: t.userId, user_name: t.userName, text: t.text, language: t.language });
+    this.#line('transcript.jsonl', {
+      timestamp: t.timestamp,
+      start_time: t.startTime,
+      end_time: t.endTime,
+      user_id: t.userId,
+      user_name: t.userName,
+      text: t.text,
+      language: t.language,
+      ...(t.attribute !== undefined ? { attribute: t.attribute } : {}),
+      ...(t.targetLanguage !== undefined ? { target_language: t.targetLanguage } : {}),
+    });
   }
 
   onChat(c: ChatMessage): void {
     this.stats.frames.chat++;
     this.#seen(c.userId, c.userName, c.timestamp);
-    this.#line('chat.jsonl', { timestamp: c.timestamp, user_id: c.userId, user_name: c.userName, text: c.text });
+    const change = this.#chat.apply(c);
+    if (this.#chatAudit && (change.kind === 'update' || change.kind === 'delete')) {
+      this.#line('chat-audit.jsonl', {
+        timestamp: c.timestamp,
+        operation: change.kind,
+        message_id: c.messageId,
+        user_id: c.userId,
+        user_name: c.userName,
+        ...(change.kind === 'update' ? { text: change.entry.text, previous_text: change.previousText } : { previous_text: change.entry.text }),
+      });
+    }
+    // A new message is appended; any other change rewrites the file, so it never holds a deleted message or an old text.
+    if (change.kind === 'add') this.#line('chat.jsonl', chatLine(change.entry));
+    else if (change.kind !== 'ignored') this.#rewriteChat();
+  }
+
+  /**
+   * Replaces chat.jsonl with the ledger's state (written aside, then renamed), on the text chain so it lands
+   * after every append queued before it. Lines still waiting in the buffer are in the ledger already.
+   */
+  #rewriteChat(): void {
+    const pending = this.#text.get('chat.jsonl');
+    if (pending) {
+      for (const l of pending) this.#textBytes -= l.length;
+      this.#text.delete('chat.jsonl');
+    }
+    if (this.#chatRewrite) return; // one rewrite already queued will write the latest state
+    this.#chatRewrite = true;
+    const file = 'chat.jsonl';
+    this.#textChain = this.#textChain
+      .then(() => this.#ready)
+      .then(async () => {
+        this.#chatRewrite = false;
+        // The append handle points at the file being replaced: closed, so the next append opens the new one.
+        const handle = this.#textHandles.get(file);
+        this.#textHandles.delete(file);
+        await handle?.then((fh) => fh.close()).catch(() => {});
+        const body = this.#chat.entries().map((e) => JSON.stringify(chatLine(e)) + '\n').join('');
+        const tmp = join(this.dir, `${file}.tmp`);
+        await writeFile(tmp, body);
+        await rename(tmp, join(this.dir, file));
+        this.#textSizes.set(file, Buffer.byteLength(body));
+      })
+      .catch((err) => {
+        this.#chatRewrite = false;
+        this.#writeFailed(err, file);
+      });
   }
 
   onEvent(e: TimelineEvent): void {
     if (e.userId !== undefined && e.userName) this.#seen(e.userId, e.userName, e.timestamp);
     if (e.type === 'closed') this.#stoppedAt = e.timestamp;
+    else if (e.type === 'paused') this.#pauses.pause(e.timestamp);
+    else if (e.type === 'resumed') this.#pauses.resume(e.timestamp);
+    else if (e.type === 'first_packet') this.#firstPacketAt ??= new Date(e.timestamp).toISOString();
     this.#line('events.jsonl', { type: e.type, timestamp: e.timestamp, user_id: e.userId, user_name: e.userName, ...e.data });
   }
 
@@ -512,7 +618,7 @@ export class Recorder implements StreamSink {
     for (const t of this.#tracks.values()) gaps += t.filler.gaps.length;
     let segments = 0;
     for (const v of this.#videoTracks.values()) segments += v.segments.length;
-    return `${this.#startMs}|${this.#participants.size}|${this.#tracks.size}|${gaps}|${segments}|${this.stats.writeErrors}|${this.stats.dropped}|${this.stats.decodeErrors}`;
+    return `${this.#startMs}|${this.#participants.size}|${this.#tracks.size}|${gaps}|${segments}|${this.stats.writeErrors}|${this.stats.dropped}|${this.stats.decodeErrors}|${this.#pauses.news()}`;
   }
 
   #periodicManifest(): void {
@@ -545,9 +651,16 @@ export class Recorder implements StreamSink {
     for (const v of this.#videoTracks.values()) {
       for (const seg of v.segments) files.push({ path: seg.path.slice(this.dir.length + 1), kind: seg.path.includes('/share/') ? 'share' : 'video', user_id: null, duration_ms: Math.round(seg.durationMs), width: seg.width, height: seg.height, frames: seg.frames } as never);
     }
-    for (const f of ['transcript.jsonl', 'transcript.vtt', 'transcript.srt', 'chat.jsonl', 'events.jsonl']) files.push({ path: f, kind: f.split('.')[0], user_id: null, duration_ms: 0 });
+    for (const f of ['transcript.jsonl', 'transcript.vtt', 'transcript.srt', 'chat.jsonl', 'events.jsonl', ...(this.#chatAudit ? ['chat-audit.jsonl'] : [])]) files.push({ path: f, kind: f.split('.')[0], user_id: null, duration_ms: 0 });
     const gaps: (Gap & { track: string })[] = [];
-    for (const [key, t] of this.#tracks) for (const g of t.filler.gaps) gaps.push({ track: key, atMs: Math.round(g.atMs), durationMs: Math.round(g.durationMs) });
+    const t0 = this.#startMs ?? this.#info.startedAt;
+    for (const [key, t] of this.#tracks) {
+      for (const g of t.filler.gaps) {
+        // Silence while the app was paused keeps the timeline aligned, but it is a pause, not lost audio.
+        if (this.#pauses.covers(t0 + g.atMs, g.durationMs)) continue;
+        gaps.push({ track: key, atMs: Math.round(g.atMs), durationMs: Math.round(g.durationMs) });
+      }
+    }
     const manifest = {
       rtms_stream_id: this.#info.rtmsStreamId,
       meeting_uuid: this.#info.meetingUuid,
@@ -557,6 +670,8 @@ export class Recorder implements StreamSink {
       complete: final,
       ...(this.#resumedAt.length ? { resumed_at: this.#resumedAt } : {}),
       ...(this.#finalizedAt ? { finalized_at: this.#finalizedAt } : {}),
+      ...(this.#firstPacketAt ? { first_packet_at: this.#firstPacketAt } : {}),
+      pauses: this.#pauses.toManifest(final ? this.#stoppedAt : undefined),
       audio: { sample_rate: this.#rate, channels: this.#channels, multi_stream: this.#multi },
       participants: [...this.#participants.values()],
       files,

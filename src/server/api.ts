@@ -68,8 +68,43 @@ const segment = {
     startTime: { type: 'number' },
     endTime: { type: 'number' },
     language: { type: 'string' },
+    // any JSON value, as Zoom sent it
+    attribute: {},
+    targetLanguage: { type: 'number' },
   },
 } as const;
+
+/** A chat message in its final state (edits applied, deleted ones absent); see ChatRecord. */
+const chatRecord = {
+  type: 'object',
+  properties: {
+    userId: { type: 'string' },
+    userName: { type: 'string' },
+    text: { type: 'string' },
+    timestamp: { type: 'number' },
+    messageId: { type: 'string' },
+    parentMessageId: { type: 'string' },
+    chatSession: looseObject,
+    receiver: { type: 'object', properties: { userId: { type: 'string' }, userName: { type: 'string' } } },
+    files: { type: 'array', items: looseObject },
+    reactions: {
+      type: 'array',
+      items: { type: 'object', properties: { emoji: { type: 'string' }, count: { type: 'number' }, users: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, userName: { type: 'string' } } } } } },
+    },
+    editedAt: { type: 'number' },
+  },
+} as const;
+
+/** Pauses from the timeline's paused/resumed events. */
+function pausesOf(events: { type: string; timestamp: number }[]): { start: number; end?: number }[] {
+  const out: { start: number; end?: number }[] = [];
+  for (const e of events) {
+    const last = out.at(-1);
+    if (e.type === 'paused' && (!last || last.end !== undefined)) out.push({ start: e.timestamp });
+    else if (e.type === 'resumed' && last && last.end === undefined) last.end = e.timestamp;
+  }
+  return out;
+}
 
 function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).send({ error: { code, message } });
@@ -96,7 +131,7 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
       schema: {
         querystring: {
           type: 'object',
-          properties: { state: { type: 'string', enum: ['starting', 'active', 'reconnecting', 'stopped'] }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 }, offset: { type: 'integer', minimum: 0 }, ...tokenQuery },
+          properties: { state: { type: 'string', enum: ['starting', 'active', 'paused', 'reconnecting', 'stopped'] }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 }, offset: { type: 'integer', minimum: 0 }, ...tokenQuery },
         },
         response: { 200: { type: 'object', properties: { streams: { type: 'array', items: looseObject } }, required: ['streams'] } },
       },
@@ -123,12 +158,15 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
       const stored = await store.getStream(id);
       if (!live && !stored) return fail(reply, 404, 'NOT_FOUND', `no stream ${id}`);
       const present = opts.registry?.get?.(id)?.participants;
+      const pauses = stored ? pausesOf(await store.events(id)) : [];
       return {
         ...(stored ?? { meetingUuid: live!.meetingUuid, product: live!.product, startedAt: live!.startedAt, state: 'starting', stats: {}, participants: [] }),
         rtmsStreamId: id,
         live: live ?? null,
         present: present ? [...present].map(([userId, userName]) => ({ userId: String(userId), userName })) : [],
         thumbnails: opts.thumbnails?.kinds(id) ?? [],
+        // When the app was paused (connected, no media): { start, end } in ms, `end` absent while it lasts.
+        pauses,
       };
     },
   );
@@ -158,7 +196,16 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
         }
         if (format !== 'json') return sendCaptions(reply, format, text);
         const rows = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-        return { transcript: rows.map((r) => ({ userId: String(r.user_id ?? r.userId ?? ''), userName: String(r.user_name ?? r.speaker ?? r.userName ?? ''), text: String(r.text ?? ''), timestamp: Number(r.timestamp ?? 0) })) };
+        return {
+          transcript: rows.map((r) => ({
+            userId: String(r.user_id ?? r.userId ?? ''),
+            userName: String(r.user_name ?? r.speaker ?? r.userName ?? ''),
+            text: String(r.text ?? ''),
+            timestamp: Number(r.timestamp ?? 0),
+            ...(r.attribute !== undefined ? { attribute: r.attribute } : {}),
+            ...(typeof r.target_language === 'number' ? { targetLanguage: r.target_language } : {}),
+          })),
+        };
       }
       if (format === 'json') return { transcript: segments };
       const start = stored?.startedAt ?? segments[0]?.timestamp ?? 0;
@@ -176,7 +223,7 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
       schema: {
         params: idParams,
         response: {
-          200: { type: 'object', properties: { chat: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, userName: { type: 'string' }, text: { type: 'string' }, timestamp: { type: 'number' } } } } } },
+          200: { type: 'object', properties: { chat: { type: 'array', items: chatRecord } } },
           404: errorSchema,
         },
       },

@@ -109,6 +109,41 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       END`,
     ],
   },
+  {
+    version: 2,
+    name: 'chat v2, transcript attribute and target language, chat audit',
+    up: [
+      // Chat v2 (July 2026): a message has an id that edits, deletes and reactions refer to.
+      'ALTER TABLE chat_messages ADD COLUMN message_id TEXT',
+      'ALTER TABLE chat_messages ADD COLUMN parent_message_id TEXT',
+      // Audience, receiver and files as JSON: read back whole, never queried by field.
+      'ALTER TABLE chat_messages ADD COLUMN extra TEXT',
+      'ALTER TABLE chat_messages ADD COLUMN reactions TEXT',
+      'ALTER TABLE chat_messages ADD COLUMN edited_at INTEGER',
+      'CREATE UNIQUE INDEX chat_message_id ON chat_messages(rtms_stream_id, message_id) WHERE message_id IS NOT NULL',
+      // An edit changes what search finds: the index follows the text.
+      `CREATE TRIGGER chat_au AFTER UPDATE OF text, user_name ON chat_messages BEGIN
+        DELETE FROM search_index WHERE rowid = old.id * 2 + 1;
+        INSERT INTO search_index(rowid, text, rtms_stream_id, user_id, user_name, ts)
+        VALUES (new.id * 2 + 1, new.text, new.rtms_stream_id, new.user_id, new.user_name, new.ts);
+      END`,
+      'ALTER TABLE transcript_segments ADD COLUMN attribute TEXT',
+      'ALTER TABLE transcript_segments ADD COLUMN target_language INTEGER',
+      // Only written when the operator turns the audit on (OPENRTMS_CHAT_AUDIT=1).
+      `CREATE TABLE chat_audit (
+        id INTEGER PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        user_id TEXT,
+        user_name TEXT,
+        text TEXT,
+        previous_text TEXT,
+        ts INTEGER NOT NULL
+      )`,
+      'CREATE INDEX chat_audit_stream ON chat_audit(rtms_stream_id, ts, id)',
+    ],
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -195,5 +230,32 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
     // The last StoreSink batch applied per stream: a batch retried after its commit's answer was lost
     // (connection reset between COMMIT and the reply) is recognised and not applied twice.
     up: ['ALTER TABLE streams ADD COLUMN last_batch_id TEXT'],
+  },
+  {
+    version: 3,
+    name: 'chat v2, transcript attribute and target language, chat audit',
+    up: [
+      'ALTER TABLE chat_messages ADD COLUMN message_id TEXT',
+      'ALTER TABLE chat_messages ADD COLUMN parent_message_id TEXT',
+      'ALTER TABLE chat_messages ADD COLUMN extra JSONB',
+      'ALTER TABLE chat_messages ADD COLUMN reactions JSONB',
+      'ALTER TABLE chat_messages ADD COLUMN edited_at BIGINT',
+      // tsv is a generated column: an edit re-indexes the message by itself.
+      'CREATE UNIQUE INDEX chat_message_id ON chat_messages(rtms_stream_id, message_id) WHERE message_id IS NOT NULL',
+      'ALTER TABLE transcript_segments ADD COLUMN attribute TEXT',
+      'ALTER TABLE transcript_segments ADD COLUMN target_language INTEGER',
+      `CREATE TABLE chat_audit (
+        id BIGSERIAL PRIMARY KEY,
+        rtms_stream_id TEXT NOT NULL REFERENCES streams(rtms_stream_id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        user_id TEXT,
+        user_name TEXT,
+        text TEXT,
+        previous_text TEXT,
+        ts BIGINT NOT NULL
+      )`,
+      'CREATE INDEX chat_audit_stream ON chat_audit(rtms_stream_id, ts, id)',
+    ],
   },
 ];

@@ -9,8 +9,11 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toWebsearch } from './query.js';
+import { attributeText, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
+  ChatAuditRecord,
   ChatRecord,
+  NewChatMessage,
   EventRecord,
   ListStreamsOptions,
   MeetingRecord,
@@ -306,25 +309,19 @@ export class PostgresStore implements Store {
           start_time: t.startTime ?? null,
           end_time: t.endTime ?? null,
           language: t.language === undefined ? null : String(t.language),
+          attribute: attributeText(t.attribute),
+          target_language: t.targetLanguage ?? null,
         }));
         await c.query(
-          `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language)
-           SELECT $1, r.user_id, r.user_name, r.text, r.ts, r.start_time, r.end_time, r.language
-           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint, start_time bigint, end_time bigint, language text)) WITH ORDINALITY AS r(user_id, user_name, text, ts, start_time, end_time, language, n)
+          `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language)
+           SELECT $1, r.user_id, r.user_name, r.text, r.ts, r.start_time, r.end_time, r.language, r.attribute, r.target_language
+           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint, start_time bigint, end_time bigint, language text, attribute text, target_language integer)) WITH ORDINALITY AS r(user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, n)
            ORDER BY n`,
           [id, JSON.stringify(rows)],
         );
       }
-      if (batch.chat?.length) {
-        const rows = batch.chat.map((m) => ({ user_id: String(m.userId), user_name: cleanText(m.userName ?? ''), text: cleanText(m.text), ts: m.timestamp }));
-        await c.query(
-          `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts)
-           SELECT $1, r.user_id, r.user_name, r.text, r.ts
-           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint)) WITH ORDINALITY AS r(user_id, user_name, text, ts, n)
-           ORDER BY n`,
-          [id, JSON.stringify(rows)],
-        );
-      }
+      // Chat is rare: one statement per message, in order, so an edit or a delete applies to what came before it.
+      for (const m of batch.chat ?? []) await this.#chatOp(c, id, m);
       if (batch.events?.length) {
         const rows = batch.events.map((e) => ({
           type: e.type,
@@ -371,6 +368,37 @@ export class PostgresStore implements Store {
       if (batch.state === 'stopped') await this.#markStopped(c, id, batch.stop ?? { stoppedAt: Date.now() });
       else if (batch.state) await this.#setState(c, id, batch.state);
     });
+  }
+
+  /** Applies one chat message or operation (see {@link NewChatMessage}). */
+  async #chatOp(c: pg.PoolClient, id: string, m: NewChatMessage): Promise<void> {
+    const op = m.operation ?? 'new';
+    const insert = (editedAt: number | null) =>
+      c.query(
+        `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts, message_id, parent_message_id, extra, edited_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) ON CONFLICT DO NOTHING`,
+        [id, String(m.userId), cleanText(m.userName ?? ''), cleanText(m.text), m.timestamp, m.messageId ?? null, m.parentMessageId ?? null, chatExtra(m), editedAt],
+      );
+    if (op === 'new') {
+      await insert(null);
+      return;
+    }
+    if (!m.messageId || op === 'unknown') return;
+    const row = (await c.query('SELECT text, extra, reactions FROM chat_messages WHERE rtms_stream_id = $1 AND message_id = $2 FOR UPDATE', [id, m.messageId])).rows[0] as Row | undefined;
+    if (op === 'update' || op === 'delete') {
+      if (m.audit) {
+        await c.query('INSERT INTO chat_audit (rtms_stream_id, message_id, operation, user_id, user_name, text, previous_text, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          id, m.messageId, op, String(m.userId), cleanText(m.userName ?? ''), op === 'update' ? cleanText(m.text) : null, row ? String(row.text) : null, m.timestamp,
+        ]);
+      }
+      if (op === 'delete') await c.query('DELETE FROM chat_messages WHERE rtms_stream_id = $1 AND message_id = $2', [id, m.messageId]);
+      else if (!row) await insert(m.timestamp); // an edit of a message sent before we joined
+      else await c.query('UPDATE chat_messages SET text = $3, edited_at = $4, extra = $5::jsonb WHERE rtms_stream_id = $1 AND message_id = $2', [id, m.messageId, cleanText(m.text), m.timestamp, editedExtra(row.extra, m)]);
+      return;
+    }
+    if (!row) return;
+    const reactions = nextReactions(row.reactions, m);
+    if (reactions) await c.query('UPDATE chat_messages SET reactions = $3::jsonb WHERE rtms_stream_id = $1 AND message_id = $2', [id, m.messageId, reactions.length ? JSON.stringify(reactions) : null]);
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -424,12 +452,27 @@ export class PostgresStore implements Store {
       ...(r.start_time != null ? { startTime: Number(r.start_time) } : {}),
       ...(r.end_time != null ? { endTime: Number(r.end_time) } : {}),
       ...(r.language != null ? { language: String(r.language) } : {}),
+      ...(r.attribute != null ? { attribute: JSON.parse(String(r.attribute)) as unknown } : {}),
+      ...(r.target_language != null ? { targetLanguage: Number(r.target_language) } : {}),
     }));
   }
 
   async chat(id: string): Promise<ChatRecord[]> {
     const rows = await this.#q('chat', 'SELECT * FROM chat_messages WHERE rtms_stream_id = $1 ORDER BY ts, id', [id]);
-    return rows.map((r) => ({ userId: String(r.user_id), userName: String(r.user_name), text: String(r.text), timestamp: Number(r.ts) }));
+    return rows.map((r) => ({ userId: String(r.user_id), userName: String(r.user_name), text: String(r.text), timestamp: Number(r.ts), ...chatRecordExtras(r) }));
+  }
+
+  async chatAudit(id: string): Promise<ChatAuditRecord[]> {
+    const rows = await this.#q('chatAudit', 'SELECT * FROM chat_audit WHERE rtms_stream_id = $1 ORDER BY ts, id', [id]);
+    return rows.map((r) => ({
+      messageId: String(r.message_id),
+      operation: r.operation as ChatAuditRecord['operation'],
+      ...(r.user_id != null ? { userId: String(r.user_id) } : {}),
+      ...(r.user_name != null ? { userName: String(r.user_name) } : {}),
+      ...(r.text != null ? { text: String(r.text) } : {}),
+      ...(r.previous_text != null ? { previousText: String(r.previous_text) } : {}),
+      timestamp: Number(r.ts),
+    }));
   }
 
   async events(id: string): Promise<EventRecord[]> {

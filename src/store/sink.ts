@@ -18,6 +18,7 @@ import type { MediaParams } from '../protocol/index.js';
 import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import type { NewChatMessage, NewTranscriptSegment, ParticipantSeen, Store, StreamState, StreamStop, WriteBatch } from './types.js';
 import { everyShared } from '../util/shared-interval.js';
+import { chatAuditFromEnv } from '../pipeline/chat-ledger.js';
 
 export interface StoreSinkLogger {
   info(obj: object, msg?: string): void;
@@ -46,6 +47,8 @@ export interface StoreSinkOptions {
    * disables background retries.
    */
   abandonAfterMs?: number;
+  /** Keep an audit row of every chat edit and delete (store `chatAudit()`). Default: env OPENRTMS_CHAT_AUDIT=1, else off. */
+  chatAudit?: boolean;
   /** Mark the stream stopped on close() if no `closed` event did. Default true. */
   markStoppedOnClose?: boolean;
   logger?: StoreSinkLogger;
@@ -94,6 +97,7 @@ export class StoreSink implements StreamSink {
   readonly #closeTimeoutMs: number;
   readonly #abandonAfterMs: number;
   readonly #markStoppedOnClose: boolean;
+  readonly #chatAudit: boolean;
   readonly #logger?: StoreSinkLogger;
 
   #transcript: NewTranscriptSegment[] = [];
@@ -147,6 +151,7 @@ export class StoreSink implements StreamSink {
     this.#closeTimeoutMs = Math.max(0, options.closeTimeoutMs ?? 5000);
     this.#abandonAfterMs = Math.max(0, options.abandonAfterMs ?? 10 * 60_000);
     this.#markStoppedOnClose = options.markStoppedOnClose ?? true;
+    this.#chatAudit = options.chatAudit ?? chatAuditFromEnv();
     this.#logger = options.logger;
     // Every sink ticks on one shared clock: their writes reach the store in the same turn and a
     // store that groups commits (SQLite) takes them as one transaction instead of one per stream.
@@ -211,6 +216,8 @@ export class StoreSink implements StreamSink {
       startTime: frame.startTime,
       endTime: frame.endTime,
       language: frame.language,
+      ...(frame.attribute !== undefined ? { attribute: frame.attribute } : {}),
+      ...(frame.targetLanguage !== undefined ? { targetLanguage: frame.targetLanguage } : {}),
     });
     this.#see(frame.userId, frame.userName, frame.timestamp);
     this.#maybeFlushSoon();
@@ -220,7 +227,24 @@ export class StoreSink implements StreamSink {
     this.#frames.chat++;
     this.#delta.frames_chat++;
     if (!this.#admit('chat')) return;
-    this.#chat.push({ userId: message.userId, userName: message.userName, text: message.text, timestamp: message.timestamp });
+    const m = message;
+    const op = m.operation ?? 'new';
+    // Operations are queued in order with new messages: the store applies them as they came (edits, deletes, reactions).
+    this.#chat.push({
+      userId: m.userId,
+      userName: m.userName,
+      text: m.text,
+      timestamp: m.timestamp,
+      ...(op !== 'new' ? { operation: op } : {}),
+      ...(m.messageId ? { messageId: m.messageId } : {}),
+      ...(m.parentMessageId ? { parentMessageId: m.parentMessageId } : {}),
+      ...(m.chatSession ? { chatSession: m.chatSession } : {}),
+      ...(m.receiver ? { receiver: m.receiver } : {}),
+      ...(m.files?.length ? { files: m.files } : {}),
+      ...(m.deleteFileIds?.length ? { deleteFileIds: m.deleteFileIds } : {}),
+      ...(m.emoji ? { emoji: m.emoji } : {}),
+      ...(this.#chatAudit && (op === 'update' || op === 'delete') ? { audit: true } : {}),
+    });
     this.#see(message.userId, message.userName, message.timestamp);
     this.#maybeFlushSoon();
   }
@@ -241,6 +265,12 @@ export class StoreSink implements StreamSink {
         break;
       case 'reconnecting':
         this.#setState('reconnecting');
+        break;
+      case 'paused':
+        this.#setState('paused');
+        break;
+      case 'resumed':
+        this.#setState('active');
         break;
       case 'closed': {
         const d = event.data ?? {};

@@ -16,8 +16,11 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toFts5 } from './query.js';
+import { attributeText, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
+  ChatAuditRecord,
   ChatRecord,
+  NewChatMessage,
   EventRecord,
   ListStreamsOptions,
   MeetingRecord,
@@ -284,17 +287,15 @@ export class SqliteStore implements Store {
     this.#ensureStream(batch.stream);
     if (batch.transcript?.length) {
       const st = this.#stmt(
-        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const t of batch.transcript) {
-        st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language));
+        st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language), attributeText(t.attribute), t.targetLanguage ?? null);
       }
     }
-    if (batch.chat?.length) {
-      const st = this.#stmt('INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts) VALUES (?, ?, ?, ?, ?)');
-      for (const c of batch.chat) st.run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp);
-    }
+    // In order: an edit or a delete applies to what the messages before it made.
+    for (const c of batch.chat ?? []) this.#chatOp(id, c);
     if (batch.events?.length) {
       const st = this.#stmt('INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data) VALUES (?, ?, ?, ?, ?, ?)');
       for (const e of batch.events) {
@@ -314,6 +315,36 @@ export class SqliteStore implements Store {
     if (batch.statsDelta) this.#addStats(id, batch.statsDelta);
     if (batch.state === 'stopped') this.#markStopped(id, batch.stop ?? { stoppedAt: Date.now() });
     else if (batch.state) this.#setState(id, batch.state);
+  }
+
+  /** Applies one chat message or operation (see {@link NewChatMessage}). */
+  #chatOp(id: string, c: NewChatMessage): void {
+    const op = c.operation ?? 'new';
+    const insert = (editedAt: number | null) =>
+      this.#stmt(
+        `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts, message_id, parent_message_id, extra, edited_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp, c.messageId ?? null, c.parentMessageId ?? null, chatExtra(c), editedAt);
+    if (op === 'new') {
+      insert(null);
+      return;
+    }
+    if (!c.messageId || op === 'unknown') return;
+    const row = this.#stmt('SELECT text, extra, reactions FROM chat_messages WHERE rtms_stream_id = ? AND message_id = ?').get(id, c.messageId) as Row | undefined;
+    if (op === 'update' || op === 'delete') {
+      if (c.audit) {
+        this.#stmt('INSERT INTO chat_audit (rtms_stream_id, message_id, operation, user_id, user_name, text, previous_text, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+          id, c.messageId, op, String(c.userId), cleanText(c.userName ?? ''), op === 'update' ? cleanText(c.text) : null, row ? String(row.text) : null, c.timestamp,
+        );
+      }
+      if (op === 'delete') this.#stmt('DELETE FROM chat_messages WHERE rtms_stream_id = ? AND message_id = ?').run(id, c.messageId);
+      else if (!row) insert(c.timestamp); // an edit of a message sent before we joined: its final text is all there is
+      else this.#stmt('UPDATE chat_messages SET text = ?, edited_at = ?, extra = ? WHERE rtms_stream_id = ? AND message_id = ?').run(cleanText(c.text), c.timestamp, editedExtra(row.extra, c), id, c.messageId);
+      return;
+    }
+    if (!row) return; // a reaction to a message this store never had
+    const reactions = nextReactions(row.reactions, c);
+    if (reactions) this.#stmt('UPDATE chat_messages SET reactions = ? WHERE rtms_stream_id = ? AND message_id = ?').run(reactions.length ? JSON.stringify(reactions) : null, id, c.messageId);
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -377,6 +408,8 @@ export class SqliteStore implements Store {
         ...(r.start_time != null ? { startTime: num(r.start_time) } : {}),
         ...(r.end_time != null ? { endTime: num(r.end_time) } : {}),
         ...(r.language != null ? { language: str(r.language) } : {}),
+        ...(r.attribute != null ? { attribute: JSON.parse(String(r.attribute)) as unknown } : {}),
+        ...(r.target_language != null ? { targetLanguage: Number(r.target_language) } : {}),
       })),
     );
   }
@@ -387,6 +420,21 @@ export class SqliteStore implements Store {
         userId: String(r.user_id),
         userName: String(r.user_name),
         text: String(r.text),
+        timestamp: Number(r.ts),
+        ...chatRecordExtras(r),
+      })),
+    );
+  }
+
+  chatAudit(id: string): Promise<ChatAuditRecord[]> {
+    return this.#run('chatAudit', () =>
+      (this.#stmt('SELECT * FROM chat_audit WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map((r) => ({
+        messageId: String(r.message_id),
+        operation: r.operation as ChatAuditRecord['operation'],
+        ...(r.user_id != null ? { userId: String(r.user_id) } : {}),
+        ...(r.user_name != null ? { userName: String(r.user_name) } : {}),
+        ...(r.text != null ? { text: String(r.text) } : {}),
+        ...(r.previous_text != null ? { previousText: String(r.previous_text) } : {}),
         timestamp: Number(r.ts),
       })),
     );

@@ -10,7 +10,7 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 
 /** Lifecycle of a stream row. `stopped` is final: later state updates do not revive it. */
-export type StreamState = 'starting' | 'active' | 'reconnecting' | 'stopped';
+export type StreamState = 'starting' | 'active' | 'paused' | 'reconnecting' | 'stopped';
 
 /** Free-form counters and figures about a stream (frames per kind, bytes, drops...). */
 export type StreamStats = Record<string, number>;
@@ -84,6 +84,10 @@ export interface TranscriptSegment {
   startTime?: number;
   endTime?: number;
   language?: string;
+  /** `attribute` of the transcript content, as sent (any JSON value). */
+  attribute?: unknown;
+  /** Translation target granted for the transcript (`target_language`). */
+  targetLanguage?: number;
 }
 
 /** A segment to store; user ids and languages may be numbers, as Zoom sends them. */
@@ -92,15 +96,64 @@ export interface NewTranscriptSegment extends Omit<TranscriptSegment, 'userId' |
   language?: number | string;
 }
 
+export interface ChatReactionRecord {
+  emoji: string;
+  count: number;
+  users: { userId: string; userName: string }[];
+}
+
+/**
+ * A chat message in its final state: edits applied (`text` is the last one, `editedAt` when), deleted
+ * messages absent, reactions per message. Plain-text chat has only the first four fields.
+ */
 export interface ChatRecord {
   userId: string;
   userName: string;
   text: string;
   timestamp: number;
+  messageId?: string;
+  parentMessageId?: string;
+  /** Audience (`type`: 1 everyone, 2 individual, 3 chat group, 4 hosts and panelists, 5…), as sent. */
+  chatSession?: Record<string, unknown>;
+  receiver?: { userId: string; userName: string };
+  files?: Record<string, unknown>[];
+  reactions?: ChatReactionRecord[];
+  editedAt?: number;
 }
 
-export interface NewChatMessage extends Omit<ChatRecord, 'userId'> {
+/**
+ * A chat message or operation to apply, in order: `new` (default) adds, `update` replaces the text of
+ * `messageId` (adding it when unknown), `delete` removes it, `reaction_add`/`reaction_remove` change its
+ * reactions. Operations without a `messageId`, other than `new`, are ignored.
+ */
+export interface NewChatMessage {
   userId: number | string;
+  userName: string;
+  text: string;
+  timestamp: number;
+  operation?: 'new' | 'update' | 'delete' | 'reaction_add' | 'reaction_remove' | 'unknown';
+  messageId?: string;
+  parentMessageId?: string;
+  chatSession?: Record<string, unknown>;
+  receiver?: { userId: number | string; userName: string };
+  files?: Record<string, unknown>[];
+  deleteFileIds?: string[];
+  emoji?: string;
+  /** Keep an audit row (chat_audit) of this edit or delete, with the text before. */
+  audit?: boolean;
+}
+
+/** One audited chat edit or delete. */
+export interface ChatAuditRecord {
+  messageId: string;
+  operation: 'update' | 'delete';
+  userId?: string;
+  userName?: string;
+  /** The text after an edit. */
+  text?: string;
+  /** The text before the edit or delete (absent when the store never had the message). */
+  previousText?: string;
+  timestamp: number;
 }
 
 /** A stored timeline event: the pipeline's TimelineEvent with a normalised user id. */
@@ -214,6 +267,8 @@ export interface Store {
   transcript(rtmsStreamId: string): Promise<TranscriptSegment[]>;
   /** Chat messages in time order. */
   chat(rtmsStreamId: string): Promise<ChatRecord[]>;
+  /** Edits and deletes kept for audit (only written when the operator turned the audit on), in time order. */
+  chatAudit(rtmsStreamId: string): Promise<ChatAuditRecord[]>;
   /** Timeline events in time order. */
   events(rtmsStreamId: string): Promise<EventRecord[]>;
   /** Recording files, by path. */

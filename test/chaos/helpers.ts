@@ -12,6 +12,7 @@ import type { Store } from '../../src/store/types.js';
 import type { Scenario, ScenarioItem } from '../../src/emulator/scenario.js';
 import type { EmulatedStream } from '../../src/emulator/stream.js';
 import { safeName } from '../../src/recorder/paths.js';
+import { parseChatData } from '../../src/protocol/index.js';
 
 export const CREDS = { clientId: 'chaos-client', clientSecret: 'chaos-secret' };
 export const TOKEN = 'chaos-token';
@@ -120,7 +121,9 @@ export function chaosScenario(durationS: number, opts: { video?: boolean } = {})
 export function delivered(stream: EmulatedStream): { transcript: string[]; chat: string[]; audioAtMs: number[] } {
   const out = { transcript: [] as string[], chat: [] as string[], audioAtMs: [] as number[] };
   for (const r of stream.sentLog) {
-    if (r.kind === 'transcript' || r.kind === 'chat') out[r.kind].push(JSON.parse(r.message).content.data as string);
+    if (r.kind === 'transcript') out.transcript.push(JSON.parse(r.message).content.data as string);
+    // Chat v2 wraps the text in a JSON string: the text is what a client keeps.
+    else if (r.kind === 'chat') out.chat.push(parseChatData(JSON.parse(r.message).content.data).text);
     else if (r.kind === 'audio') out.audioAtMs.push(r.at_ms);
   }
   return out;

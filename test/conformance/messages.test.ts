@@ -7,7 +7,7 @@ import { Emulator } from '../../src/emulator/index.js';
 import { demoScenario, compileScenario, mixedPcm } from '../../src/emulator/scenario.js';
 import { createAudioDecoder } from '../../src/media/codec.js';
 import { bytesToPcm } from '../../src/media/l16.js';
-import { Codec, DataOption, EventType, MsgType, SampleRate, SessionState, StreamState, TranscriptLanguage } from '../../src/protocol/index.js';
+import { Codec, DataOption, ChatGroupEventType, EventType, MsgType, SampleRate, SessionState, StreamState, TranscriptLanguage } from '../../src/protocol/index.js';
 
 /** Starts an emulator whose single stream is joined by `client`; resolves once media flows. */
 async function live(client: RtmsClient, opts: { durationS?: number } = {}) {
@@ -118,7 +118,8 @@ describe('signaling requests and events', () => {
 
   it('EVENT_SUBSCRIPTION subscribes and unsubscribes event types', async () => {
     const types = new Set<number>();
-    const off = [EventType.PARTICIPANT_JOIN, EventType.PARTICIPANT_LEAVE, EventType.FIRST_PACKET_TIMESTAMP, EventType.PARTICIPANT_VIDEO_ON];
+    // The demo also sends chat-group events (10–14, July 2026): unsubscribed too.
+    const off = [EventType.PARTICIPANT_JOIN, EventType.PARTICIPANT_LEAVE, EventType.FIRST_PACKET_TIMESTAMP, EventType.PARTICIPANT_VIDEO_ON, ...Object.values(ChatGroupEventType)];
     const { joined } = await runEmulated(
       { durationS: 6, fast: true },
       { subscribeEvents: [EventType.ACTIVE_SPEAKER_CHANGE], unsubscribeEvents: off },

@@ -6,6 +6,7 @@ import { bytesToPcm } from '../../src/media/l16.js';
 import { demoScenario } from '../../src/emulator/scenario.js';
 import { expectedMixedFrame, renderExpected } from '../../src/emulator/index.js';
 import { firstPayload, joinRaw, sleep, startEmulator } from './raw.js';
+import { parseChatData } from '../../src/protocol/index.js';
 
 describe('audio cadence', () => {
   it('real time: about 50 frames per second, 20 ms apart in content time', async () => {
@@ -62,7 +63,7 @@ describe('audio cadence', () => {
       );
       const chat = j.media.messages.filter((m) => m.msg_type === MsgType.MEDIA_DATA_CHAT).map((m) => m.content);
       assert.deepEqual(
-        chat.map((c) => [c.user_id, c.data]),
+        chat.map((c) => [c.user_id, parseChatData(c.data).text]),
         expected.chat.map((c) => [c.user_id, c.text]),
       );
 

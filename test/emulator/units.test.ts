@@ -15,6 +15,8 @@ describe('fault specs', () => {
     assert.deepEqual(parseFault('drop-signaling@10s'), { kind: 'drop-signaling', spec: 'drop-signaling@10s', atMs: 10_000, durationMs: 0 });
     assert.deepEqual(parseFault('stall@1.5s'), { kind: 'stall', spec: 'stall@1.5s', atMs: 1500, durationMs: 70_000 });
     assert.deepEqual(parseFault('stall@2s:3s'), { kind: 'stall', spec: 'stall@2s:3s', atMs: 2000, durationMs: 3000 });
+    assert.deepEqual(parseFault('pause@5s'), { kind: 'pause', spec: 'pause@5s', atMs: 5000, durationMs: 10_000 });
+    assert.deepEqual(parseFault('pause@5s:2s'), { kind: 'pause', spec: 'pause@5s:2s', atMs: 5000, durationMs: 2000 });
     assert.deepEqual(parseFault('restart@500ms'), { kind: 'restart', spec: 'restart@500ms', atMs: 500, durationMs: 5000 });
     assert.equal(parseFault('kick@1m').kind, 'kick');
     assert.deepEqual(parseFault('duplicate-webhook:3'), { kind: 'duplicate-webhook', spec: 'duplicate-webhook:3', count: 3 });
@@ -38,6 +40,24 @@ describe('scenarios', () => {
     assert.ok(s.timeline.some((i) => i.type === 'share_start'));
     assert.equal(validateScenario(JSON.parse(JSON.stringify(s))).name, 'demo');
   });
+  it('the chat v2 example scenario (examples/scenarios/chat-v2.json) is valid: edits, deletes, replies, reactions, private messages, chat groups', () => {
+    const plan = compileScenario(loadScenario('examples/scenarios/chat-v2.json'), 1);
+    const chat = plan.events.filter((e) => e.kind === 'chat');
+    assert.deepEqual([...new Set(chat.map((e) => (e as { operation: string }).operation))].sort(), ['delete', 'new', 'reaction_add', 'update']);
+    assert.ok(chat.some((e) => (e as { parentMessageId?: string }).parentMessageId === 'welcome'));
+    assert.ok(chat.some((e) => (e as { audience: string }).audience === 'individual'));
+    assert.equal(plan.events.filter((e) => e.kind === 'chat_group').length, 4);
+  });
+
+  it('scenario chat v2 items are checked with one-line errors', () => {
+    const base = { name: 'x', duration_s: 5, participants: [{ user_id: 1, user_name: 'A' }] };
+    assert.throws(() => validateScenario({ ...base, timeline: [{ at: 1, type: 'chat', user_id: 1, operation: 'update', text: 'x' }] }), /timeline\[0\] \(chat\) \(update\) needs "message_id"/);
+    assert.throws(() => validateScenario({ ...base, timeline: [{ at: 1, type: 'chat', user_id: 1, operation: 'react', message_id: 'm' }] }), /needs "emoji"/);
+    assert.throws(() => validateScenario({ ...base, timeline: [{ at: 1, type: 'chat', user_id: 1, text: 'x', to: 9 }] }), /"to" 9 is not a participant/);
+    assert.throws(() => validateScenario({ ...base, timeline: [{ at: 1, type: 'chat_group', user_id: 1, group_id: 'g' }] }), /needs "action"/);
+    assert.throws(() => validateScenario({ ...base, timeline: [{ at: 1, type: 'chat', user_id: 1, text: 'x', operation: 'edit' }] }), /field "timeline\[0\]\.operation" expected one of new, update, delete, react, unreact/);
+  });
+
   it('the documented example scenario (examples/scenarios/standup.json) is valid and plays both voices', () => {
     const s = loadScenario('examples/scenarios/standup.json');
     const plan = compileScenario(s, 1);

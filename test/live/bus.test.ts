@@ -67,7 +67,7 @@ describe('LiveBus', () => {
     bus.subscribe({ types: ['chat'], deliver: (b) => t.push(...b) });
     bus.publish(line('A', 1));
     bus.publish(line('B', 2));
-    bus.publish({ type: 'chat', streamId: 'B', userId: '2', userName: 'Bo', text: 'hi', timestamp: 3 });
+    bus.publish({ type: 'chat', operation: 'new', streamId: 'B', userId: '2', userName: 'Bo', text: 'hi', timestamp: 3 });
     bus.publish({ type: 'stream', streamId: 'C', action: 'started', meetingUuid: 'm', product: 'meeting', startedAt: 0, timestamp: 4 });
     await turn();
     assert.deepEqual(a.map((m) => `${m.type}:${m.streamId}`), ['transcript:A', 'stream:C']);

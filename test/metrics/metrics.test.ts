@@ -52,7 +52,7 @@ describe('metrics', () => {
     m.registerQueue('store', () => 7);
     const slow = bus.subscribe({ maxQueue: 2, deliver: () => {} });
     slow.pause();
-    for (let i = 0; i < 5; i++) bus.publish({ type: 'chat', streamId: 's', userId: '1', userName: 'A', text: 'x', timestamp: i });
+    for (let i = 0; i < 5; i++) bus.publish({ type: 'chat', operation: 'new', streamId: 's', userId: '1', userName: 'A', text: 'x', timestamp: i });
     const app = Fastify();
     await app.register(metricsRoutes, { metrics: m });
     const r = await app.inject('/metrics');

@@ -312,6 +312,79 @@ export function storeContract(name: string, makeFactory: () => Promise<StoreFact
       });
     });
 
+    describe('chat v2 operations', () => {
+      const chat = (over: Record<string, unknown>) => ({ userId: 1, userName: 'Ann', text: '', timestamp: T0, ...over });
+
+      test('an edited then deleted message is gone: chat, search, and only the audit remembers', async () => {
+        await store.write({ stream: stream('c'), chat: [chat({ messageId: 'm1', text: 'draft about the zebra budget', timestamp: T0 + 1 })] });
+        await store.write({ stream: stream('c'), chat: [chat({ messageId: 'm1', operation: 'update', text: 'final words on the giraffe budget', timestamp: T0 + 2, audit: true })] });
+        let rows = await store.chat('c');
+        assert.deepEqual(rows.map((r) => [r.messageId, r.text, r.editedAt]), [['m1', 'final words on the giraffe budget', T0 + 2]]);
+        assert.deepEqual(await store.search('zebra'), [], 'the old text is no longer found');
+        assert.deepEqual((await store.search('giraffe')).map((h) => h.text), ['final words on the giraffe budget']);
+        await store.write({ stream: stream('c'), chat: [chat({ messageId: 'm1', operation: 'delete', timestamp: T0 + 3, audit: true })] });
+        rows = await store.chat('c');
+        assert.deepEqual(rows, []);
+        assert.deepEqual(await store.search('giraffe'), []);
+        assert.deepEqual(
+          (await store.chatAudit('c')).map((a) => [a.operation, a.previousText, a.text]),
+          [['update', 'draft about the zebra budget', 'final words on the giraffe budget'], ['delete', 'final words on the giraffe budget', undefined]],
+        );
+      });
+
+      test('an edit survives with its new text; a thread reply keeps its parent; reactions per message; no audit unless asked', async () => {
+        await store.write({
+          stream: stream('d'),
+          chat: [
+            chat({ messageId: 'm1', text: 'original', timestamp: T0 + 1, chatSession: { type: 1 } }),
+            chat({ messageId: 'm2', parentMessageId: 'm1', text: 'a reply', timestamp: T0 + 2, userId: 2, userName: 'Bob' }),
+            chat({ messageId: 'm3', text: 'psst', timestamp: T0 + 3, chatSession: { type: 2 }, receiver: { userId: 2, userName: 'Bob' }, files: [{ fileId: 'f1', fileName: 'a.txt' }] }),
+            chat({ messageId: 'm1', operation: 'update', text: 'edited', timestamp: T0 + 4 }),
+            chat({ messageId: 'm1', operation: 'reaction_add', emoji: '👍', userId: 2, userName: 'Bob', timestamp: T0 + 5 }),
+            chat({ messageId: 'm1', operation: 'reaction_add', emoji: '👍', userId: 3, userName: 'Cy', timestamp: T0 + 6 }),
+            chat({ messageId: 'm1', operation: 'reaction_remove', emoji: '👍', userId: 3, userName: 'Cy', timestamp: T0 + 7 }),
+            chat({ messageId: 'm2', operation: 'reaction_add', emoji: '🎉', userId: 1, timestamp: T0 + 8 }),
+            chat({ messageId: 'nope', operation: 'reaction_add', emoji: '🎉', timestamp: T0 + 9 }),
+            chat({ text: 'plain text chat', timestamp: T0 + 10 }),
+          ],
+        });
+        const rows = await store.chat('d');
+        assert.deepEqual(rows.map((r) => r.text), ['edited', 'a reply', 'psst', 'plain text chat']);
+        assert.deepEqual(rows[0].reactions, [{ emoji: '👍', count: 1, users: [{ userId: '2', userName: 'Bob' }] }]);
+        assert.deepEqual(rows[0].chatSession, { type: 1 });
+        assert.equal(rows[1].parentMessageId, 'm1');
+        assert.deepEqual(rows[1].reactions?.map((r) => r.emoji), ['🎉']);
+        assert.deepEqual(rows[2].receiver, { userId: '2', userName: 'Bob' });
+        assert.deepEqual(rows[2].files, [{ fileId: 'f1', fileName: 'a.txt' }]);
+        assert.deepEqual(rows[3], { userId: '1', userName: 'Ann', text: 'plain text chat', timestamp: T0 + 10 });
+        assert.deepEqual(await store.chatAudit('d'), []);
+      });
+
+      test('an edit of a message sent before the connection is stored with its final text', async () => {
+        await store.write({ stream: stream('e'), chat: [chat({ messageId: 'old', operation: 'update', text: 'only the edit arrived', timestamp: T0 + 1 })] });
+        assert.deepEqual((await store.chat('e')).map((r) => [r.text, r.editedAt]), [['only the edit arrived', T0 + 1]]);
+      });
+
+      test('transcript attribute and target language round-trip', async () => {
+        await store.write({ stream: stream('t'), transcript: [{ userId: 1, userName: 'Ann', text: 'hola', timestamp: T0, attribute: { final: true }, targetLanguage: 28 }] });
+        const [seg] = await store.transcript('t');
+        assert.deepEqual(seg.attribute, { final: true });
+        assert.equal(seg.targetLanguage, 28);
+      });
+
+      test('StoreSink: a paused stream is `paused` until it resumes', async () => {
+        const info: StreamInfo = { rtmsStreamId: 'p', meetingUuid: 'mp', product: 'meeting', startedAt: T0 };
+        const sink = new StoreSink(store, info, { flushIntervalMs: 5 });
+        sink.onEvent({ type: 'paused', timestamp: T0 + 1 });
+        await sink.flush();
+        assert.equal((await store.getStream('p'))?.state, 'paused');
+        sink.onEvent({ type: 'resumed', timestamp: T0 + 2 });
+        await sink.flush();
+        assert.equal((await store.getStream('p'))?.state, 'active');
+        await sink.close();
+      });
+    });
+
     describe('closing', () => {
       test('close() is idempotent and later calls reject with STORE_CLOSED', async () => {
         await store.close();

@@ -54,6 +54,8 @@ function renderStreams() {
       const live = isLive(s);
       const badges = el('div');
       badges.append(el('span', `badge ${live ? 'live' : s.live?.state === 'reconnecting' ? 'warn' : ''}`, live ? (s.live.state === 'ready' ? 'live' : s.live.state) : s.state === 'stopped' ? 'ended' : s.state || 'ended'), el('span', 'badge', s.product));
+      // A paused app stays connected (live) but receives nothing until it resumes.
+      if (s.state === 'paused') badges.append(el('span', 'badge warn', 'paused'));
       const people = s.live ? s.live.participants : (s.stats?.participants ?? '');
       row.append(badges, el('div', 'id', s.meetingUuid), el('div', 'muted', `${day(s.startedAt)}${people !== '' ? ` · ${people} people` : ''}`));
       row.title = `stream ${s.rtmsStreamId}`;
@@ -67,7 +69,7 @@ function renderStreams() {
 async function select(id) {
   if (state.selected === id && state.view) return;
   state.selected = id;
-  const view = (state.view = { id, lines: new Set(), people: new Map(), active: null, buffered: [], loaded: false, filesKey: '' });
+  const view = (state.view = { id, lines: new Set(), people: new Map(), chat: new Map(), active: null, buffered: [], loaded: false, filesKey: '' });
   renderStreams();
   $('empty').hidden = true;
   $('detail').hidden = false;
@@ -80,6 +82,8 @@ async function select(id) {
   const [detail, transcript, chat] = await Promise.all([api(base), api(`${base}/transcript`), api(`${base}/chat`)].map((p) => p.catch(() => null)));
   if (state.view !== view) return;
   renderTitle(detail);
+  const lastPause = detail?.pauses?.at(-1);
+  setPaused(!!detail?.live && !!lastPause && lastPause.end === undefined);
   for (const t of transcript?.transcript ?? []) addLine(t, false);
   for (const c of chat?.chat ?? []) addChat(c);
   if (view.people.size === 0) for (const p of detail?.present ?? []) person(p.userId, p.userName);
@@ -122,12 +126,58 @@ function addLine(t, fresh) {
   if (stick) box.scrollTop = box.scrollHeight;
 }
 
+/**
+ * Chat as it stands: a message is added once, an `update` replaces its text, a `delete` removes it, a
+ * `reaction` redraws its reactions (messages are kept by messageId; plain-text chat has none).
+ */
 function addChat(c) {
+  const view = state.view;
   const box = $('chat');
-  const line = el('div', 'line');
-  line.append(el('span', 't', clock(c.timestamp)), el('span', 'who', c.userName || `user ${c.userId}`), document.createTextNode(c.text));
+  const op = c.operation || 'new';
+  const known = c.messageId ? view.chat.get(c.messageId) : undefined;
+  if (op === 'delete') {
+    known?.line.remove();
+    if (c.messageId) view.chat.delete(c.messageId);
+    return;
+  }
+  if (known && op !== 'new') {
+    if (op === 'update') {
+      known.text.textContent = c.text;
+      known.edited.hidden = false;
+    }
+    if (c.reactions) renderReactions(known.reactions, c.reactions);
+    return;
+  }
+  if (known) return;
+  const line = el('div', `line${c.parentMessageId ? ' reply' : ''}`);
+  if (c.messageId) line.dataset.messageId = c.messageId;
+  const who = el('span', 'who', `${c.parentMessageId ? '↳ ' : ''}${c.userName || `user ${c.userId}`}`);
+  const audience = c.chatSession && c.chatSession.type !== 1 ? el('span', 'muted', c.receiver ? ` → ${c.receiver.userName || c.receiver.userId} (private) ` : ' (group) ') : null;
+  const text = el('span', 'text', c.text);
+  const edited = el('span', 'muted', ' (edited)');
+  edited.hidden = c.editedAt === undefined && op !== 'update';
+  const reactions = el('span', 'reactions');
+  renderReactions(reactions, c.reactions || []);
+  line.append(el('span', 't', clock(c.timestamp)), who, ...(audience ? [audience] : []), text, edited, reactions);
+  if (c.messageId) view.chat.set(c.messageId, { line, text, edited, reactions });
   box.append(line);
   box.scrollTop = box.scrollHeight;
+}
+
+function renderReactions(box, reactions) {
+  box.replaceChildren(...reactions.map((r) => el('span', 'badge', `${r.emoji} ${r.count ?? r.users?.length ?? 1}`)));
+}
+
+/** The selected stream's "paused" badge (the app is connected but Zoom sends nothing). */
+function setPaused(paused) {
+  let badge = $('d-paused');
+  if (!badge) {
+    badge = el('span', 'badge warn', 'paused');
+    badge.id = 'd-paused';
+    badge.dataset.state = 'paused';
+    $('d-title').after(badge);
+  }
+  badge.hidden = !paused;
 }
 
 function person(userId, userName) {
@@ -270,6 +320,7 @@ function onMessage(m) {
       return;
     }
     case 'snapshot': {
+      setPaused(m.state === 'paused');
       for (const p of m.participants) {
         const row = person(p.userId, p.userName);
         if (p.dbfs !== undefined) level({ ...p, dbfs: p.dbfs });
@@ -282,6 +333,10 @@ function onMessage(m) {
     case 'thumbnail':
       return showThumb(m.kind, m.url, m.timestamp);
     case 'state':
+      if (m.state === 'paused' || m.state === 'resumed') {
+        setPaused(m.state === 'paused');
+        loadStreams();
+      }
       if (m.state === 'joined' || m.state === 'reconnecting') loadStreams();
       if (m.state === 'closed') ended();
       return;
