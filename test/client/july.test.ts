@@ -82,10 +82,11 @@ describe('client against the emulator', () => {
     const ok = await runEmulated({ scenario }, { media: ['audio', 'transcript'], transcript: { target_language: 28 } });
     assert.equal(ok.joined[0].client.grantedMediaParams.transcript?.target_language, 28);
     assert.ok(ok.joined[0].transcripts.length > 0 && ok.joined[0].transcripts.every((t) => t.targetLanguage === 28));
-    let status: unknown;
-    await runEmulated({ scenario, waitForClientMs: 1000 }, { media: ['audio', 'transcript'], transcript: { target_language: -1 }, reconnect: { maxAttempts: 1, initialDelayMs: 20 }, joinTimeoutMs: 1500 }, {
-      onJoined: (j) => j.client.once('reconnecting', (e) => (status = e.error.details.status)),
-    });
-    assert.equal(status, 46);
+    // A request failure in Zoom's library table: terminal, no retry.
+    const bad = await runEmulated({ scenario, waitForClientMs: 1000 }, { media: ['audio', 'transcript'], transcript: { target_language: -1 }, reconnect: { maxAttempts: 1, initialDelayMs: 20 }, joinTimeoutMs: 1500 });
+    const closed = await bad.joined[0].closed;
+    assert.equal(closed.reason, 'handshake-failed');
+    assert.equal(closed.error?.details.status, 46);
+    assert.equal(bad.joined[0].client.stats.reconnects, 0);
   });
 });

@@ -28,6 +28,7 @@ export const FAULTS: FaultCase[] = [
   { spec: 'stall@1s:1500ms', maxOutageMs: 2500 },
   { spec: 'malformed@1s', maxOutageMs: 0 },
   { spec: 'restart@1s:1s', maxOutageMs: 2500 },
+  { spec: 'pause@1s:1s', maxOutageMs: 0 },
   { spec: 'duplicate-webhook:3', maxOutageMs: 0 },
   { spec: 'webhook-delay:200', maxOutageMs: 0 },
   { spec: 'out-of-order', maxOutageMs: 0 },
