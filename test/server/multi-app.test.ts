@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Emulator } from '../../src/emulator/index.js';
@@ -32,6 +32,46 @@ async function serve(apps: AppConfig[]): Promise<{ runtime: Runtime; url: string
 }
 
 describe('one server for every app', () => {
+  it('a Phone call, a webinar (webinar_uuid) and a Video SDK session, three apps, recorded side by side by one serve', async () => {
+    const phoneApp: AppConfig = { name: 'phone', products: ['phone'], clientId: 'phone-client', clientSecret: 'phone-secret', secretToken: 'phone-token' };
+    const { runtime, url, dataDir } = await serve([meetingsApp, sdkApp, phoneApp]);
+    const emulators = ([['webinar', meetingsApp], ['phone', phoneApp], ['session', sdkApp]] as const).map(
+      ([product, app], i) =>
+        new Emulator({ clientId: app.clientId, clientSecret: app.clientSecret, secretToken: app.secretToken, webhookUrl: `${url}/webhook`, product, scenario: demoScenario(3), fast: true, seed: 10 + i }),
+    );
+    await Promise.all(emulators.map((e) => e.start()));
+    cleanups.push(...emulators.map((e) => () => e.close()));
+    const summaries = await Promise.all(emulators.map((e) => e.run()));
+    for (const s of summaries) {
+      assert.equal(s.connections.signaling, 1);
+      assert.equal(s.connections.rejected_signature, 0, 'each stream joined with its own app credentials');
+      assert.equal(s.missed.audio, 0);
+    }
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && runtime.registry.list().filter((s) => s.state === 'closed').length < 3) await new Promise((r) => setTimeout(r, 50));
+    for (const [i, product] of (['webinar', 'phone', 'session'] as const).entries()) {
+      const stream = emulators[i].streams[0];
+      const id = stream.id.rtmsStreamId;
+      const payload = emulators[i].startPayload(stream);
+      if (product === 'webinar') assert.equal(payload.webinar_uuid, stream.id.meetingUuid, 'the webinar payload carries webinar_uuid');
+      if (product === 'phone') assert.equal(payload.call_id, stream.id.meetingUuid, 'the phone payload carries call_id');
+      const status = runtime.registry.list().find((s) => s.rtmsStreamId === id);
+      assert.equal(status?.product, product);
+      assert.equal(status?.meetingUuid, stream.id.meetingUuid);
+      assert.equal(status?.frames.audio, summaries[i].sent.audio, `${product}: every audio frame`);
+      const dir = join(dataDir, 'recordings', id);
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      assert.equal(manifest.product, product);
+      assert.ok(existsSync(join(dir, 'audio', 'mixed.wav')), `${product}: audio recorded`);
+      if (product === 'phone') assert.equal(summaries[i].sent.video, 0, 'a call is voice only');
+      else assert.ok(summaries[i].sent.video > 0);
+      const stored = await runtime.store.getStream(id);
+      assert.equal(stored?.product, product);
+      assert.equal(stored?.meetingUuid, stream.id.meetingUuid);
+    }
+    assert.equal(runtime.alerts.list().length, 0);
+  });
+
   it('two apps, two emulators, one webhook URL: both streams recorded side by side, each joined with its own app', async () => {
     const { runtime, url, dataDir } = await serve([meetingsApp, sdkApp]);
     const emuA = new Emulator({ clientId: meetingsApp.clientId, clientSecret: meetingsApp.clientSecret, secretToken: meetingsApp.secretToken, webhookUrl: `${url}/webhook`, product: 'meeting', scenario: demoScenario(3), fast: true, seed: 1 });
