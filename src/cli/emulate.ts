@@ -15,7 +15,7 @@ export const spec: CommandSpec = {
     'webhook-url': { type: 'string', help: 'where to POST the signed RTMS webhooks (required)', placeholder: 'URL' },
     host: { type: 'string', default: '127.0.0.1', help: 'address the signaling and media servers listen on' },
     port: { type: 'string', default: '9000', help: 'port of the signaling and media servers (0 = any free port)' },
-    product: { type: 'string', default: 'meeting', help: `meeting, webinar, session or contact_center; a comma list assigns them round-robin` },
+    product: { type: 'string', default: 'meeting', help: `${PRODUCTS.join(', ')}; a comma list assigns them round-robin` },
     scenario: { type: 'string', default: 'demo', help: 'built-in "demo" or a JSON scenario file', placeholder: 'NAME|FILE' },
     meetings: { type: 'string', default: '1', help: 'concurrent streams', placeholder: 'N' },
     duration: { type: 'string', help: 'scenario length (default: the scenario\'s; demo 60 s)', placeholder: 'S' },
@@ -27,7 +27,9 @@ export const spec: CommandSpec = {
     'client-id': { type: 'string', help: 'app client id (default: ZM_RTMS_CLIENT or ZOOM_CLIENT_ID)' },
     'client-secret': { type: 'string', help: 'app client secret (default: ZM_RTMS_SECRET or ZOOM_CLIENT_SECRET)' },
     'secret-token': { type: 'string', help: 'webhook secret token (default: ZOOM_SECRET_TOKEN)' },
-    'keepalive-interval': { type: 'string', default: '10s', help: 'how often KEEP_ALIVE_REQ is sent on each socket' },
+    'keepalive-interval': { type: 'string', default: '10s', help: 'how often KEEP_ALIVE_REQ is sent on a socket where no data flows (3 unanswered end it)' },
+    'signaling-window': { type: 'string', default: '60s', help: 'how long a stream waits for the app after its signaling connection dropped' },
+    'media-window': { type: 'string', default: '30s', help: 'how long a stream waits for a dropped media connection to come back' },
     'wait-for-client': { type: 'string', default: '10s', help: 'how long a stream waits for its first client before its clock starts' },
   },
   examples: [
@@ -86,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     fast: v.fast === true,
     faults,
     keepAliveIntervalMs: durationFlag('keepalive-interval', v['keepalive-interval']),
+    reconnectWindowMs: { signaling: durationFlag('signaling-window', v['signaling-window']), media: durationFlag('media-window', v['media-window']) },
     waitForClientMs: durationFlag('wait-for-client', v['wait-for-client']),
     onDemand: v['on-demand'] === true,
   });

@@ -2,7 +2,7 @@
  * What both stores do with a chat operation, apart from SQL: the extra columns of a message and the
  * reaction list after a reaction is added or removed. Pure.
  */
-import type { ChatReactionRecord, ChatRecord, NewChatMessage } from './types.js';
+import type { ChatAuditRecord, ChatReactionRecord, ChatRecord, NewChatMessage } from './types.js';
 
 /** JSON of the v2 fields that have no column of their own (audience, receiver, files); null when none. */
 export function chatExtra(c: Pick<NewChatMessage, 'chatSession' | 'receiver' | 'files'>): string | null {
@@ -68,4 +68,17 @@ function parseJson(v: unknown): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A stored `chat_audit` row as a ChatAuditRecord (SQLite and PostgreSQL share the columns). */
+export function chatAuditOfRow(r: Record<string, unknown>): ChatAuditRecord {
+  return {
+    messageId: String(r.message_id),
+    operation: r.operation as ChatAuditRecord['operation'],
+    ...(r.user_id != null ? { userId: String(r.user_id) } : {}),
+    ...(r.user_name != null ? { userName: String(r.user_name) } : {}),
+    ...(r.text != null ? { text: String(r.text) } : {}),
+    ...(r.previous_text != null ? { previousText: String(r.previous_text) } : {}),
+    timestamp: Number(r.ts),
+  };
 }

@@ -9,7 +9,7 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toWebsearch } from './query.js';
-import { attributeText, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
+import { attributeText, chatAuditOfRow, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
   ChatAuditRecord,
   ChatRecord,
@@ -464,15 +464,7 @@ export class PostgresStore implements Store {
 
   async chatAudit(id: string): Promise<ChatAuditRecord[]> {
     const rows = await this.#q('chatAudit', 'SELECT * FROM chat_audit WHERE rtms_stream_id = $1 ORDER BY ts, id', [id]);
-    return rows.map((r) => ({
-      messageId: String(r.message_id),
-      operation: r.operation as ChatAuditRecord['operation'],
-      ...(r.user_id != null ? { userId: String(r.user_id) } : {}),
-      ...(r.user_name != null ? { userName: String(r.user_name) } : {}),
-      ...(r.text != null ? { text: String(r.text) } : {}),
-      ...(r.previous_text != null ? { previousText: String(r.previous_text) } : {}),
-      timestamp: Number(r.ts),
-    }));
+    return rows.map(chatAuditOfRow);
   }
 
   async events(id: string): Promise<EventRecord[]> {

@@ -16,7 +16,7 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toFts5 } from './query.js';
-import { attributeText, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
+import { attributeText, chatAuditOfRow, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
   ChatAuditRecord,
   ChatRecord,
@@ -428,15 +428,7 @@ export class SqliteStore implements Store {
 
   chatAudit(id: string): Promise<ChatAuditRecord[]> {
     return this.#run('chatAudit', () =>
-      (this.#stmt('SELECT * FROM chat_audit WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map((r) => ({
-        messageId: String(r.message_id),
-        operation: r.operation as ChatAuditRecord['operation'],
-        ...(r.user_id != null ? { userId: String(r.user_id) } : {}),
-        ...(r.user_name != null ? { userName: String(r.user_name) } : {}),
-        ...(r.text != null ? { text: String(r.text) } : {}),
-        ...(r.previous_text != null ? { previousText: String(r.previous_text) } : {}),
-        timestamp: Number(r.ts),
-      })),
+      (this.#stmt('SELECT * FROM chat_audit WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map(chatAuditOfRow),
     );
   }
 

@@ -57,6 +57,15 @@ export function closeQuietly(ws: WebSocket | undefined): void {
   if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) ws.close();
 }
 
+/** Counts one received message in a per-stream table when it is media data. */
+export function countFrame(table: Map<string, Frames>, streamId: string, msgType: number): void {
+  const kind = FRAME_KIND[msgType];
+  if (!kind) return;
+  let f = table.get(streamId);
+  if (!f) table.set(streamId, (f = zeroFrames()));
+  f[kind]++;
+}
+
 /** A client under test: fed every webhook, counts what it receives per stream. */
 export interface ConformanceClient {
   readonly name: string;

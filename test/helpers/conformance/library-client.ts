@@ -12,7 +12,7 @@
  */
 import WebSocket from 'ws';
 import { statusCategory } from '../../../src/protocol/index.js';
-import { FRAME_KIND, closeQuietly, idOf, openSocket, send, signature, zeroFrames, type ConformanceClient, type Credentials, type Frames, type Msg, type Webhook } from './common.js';
+import { closeQuietly, countFrame, idOf, openSocket, send, signature, zeroFrames, type ConformanceClient, type Credentials, type Frames, type Msg, type Webhook } from './common.js';
 
 /** Media types as the library names them, with their bitmask flag and server URL key. */
 const TYPES = [
@@ -86,14 +86,6 @@ export class LibraryLikeClient implements ConformanceClient {
     conn.timers.add(t);
   }
 
-  #count(streamId: string, msgType: number): void {
-    const kind = FRAME_KIND[msgType];
-    if (!kind) return;
-    let f = this.#frames.get(streamId);
-    if (!f) this.#frames.set(streamId, (f = zeroFrames()));
-    f[kind]++;
-  }
-
   #connect(conn: Conn): void {
     if (!conn.shouldReconnect) return;
     if (conn.signaling && conn.signaling.readyState !== WebSocket.CLOSED) return; // a connect is under way
@@ -164,7 +156,7 @@ export class LibraryLikeClient implements ConformanceClient {
             if (['auth', 'request', 'stream'].includes(statusCategory(m.status_code))) conn.shouldReconnect = false;
           }
         } else if (m.msg_type === 12) send(ws, { msg_type: 13, timestamp: m.timestamp });
-        else this.#count(conn.streamId, m.msg_type);
+        else countFrame(this.#frames, conn.streamId, m.msg_type);
       },
       () =>
         send(ws, { msg_type: 3, protocol_version: 1, meeting_uuid: conn.id, rtms_stream_id: conn.streamId, signature: signature(this.creds, conn.id, conn.streamId), media_type: flag, payload_encryption: false, media_params: MEDIA_PARAMS }),

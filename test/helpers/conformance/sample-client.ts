@@ -8,7 +8,7 @@
  * CLIENT_READY_ACK goes on signaling after every media handshake. `timeScale` shrinks the delays for tests.
  */
 import type WebSocket from 'ws';
-import { FRAME_KIND, closeQuietly, idOf, openSocket, send, signature, zeroFrames, type ConformanceClient, type Credentials, type Frames, type Msg, type Webhook } from './common.js';
+import { closeQuietly, countFrame, idOf, openSocket, send, signature, zeroFrames, type ConformanceClient, type Credentials, type Frames, type Msg, type Webhook } from './common.js';
 
 interface Conn {
   id: string;
@@ -68,14 +68,6 @@ export class SampleLikeClient implements ConformanceClient {
     return Math.min(3000 * 2 ** attempts, 30_000) * this.timeScale;
   }
 
-  #count(streamId: string, msgType: number): void {
-    const kind = FRAME_KIND[msgType];
-    if (!kind) return;
-    let f = this.#frames.get(streamId);
-    if (!f) this.#frames.set(streamId, (f = zeroFrames()));
-    f[kind]++;
-  }
-
   #connectSignaling(conn: Conn): void {
     if (conn.state === 'STOPPED') return;
     const ws = openSocket(
@@ -120,7 +112,7 @@ export class SampleLikeClient implements ConformanceClient {
           conn.attempts = 0;
           send(conn.signaling, { msg_type: 7, rtms_stream_id: conn.streamId });
         } else if (m.msg_type === 12) send(ws, { msg_type: 13, timestamp: m.timestamp });
-        else this.#count(conn.streamId, m.msg_type);
+        else countFrame(this.#frames, conn.streamId, m.msg_type);
       },
       () => send(ws, { msg_type: 3, protocol_version: 1, meeting_uuid: conn.id, rtms_stream_id: conn.streamId, signature: signature(this.creds, conn.id, conn.streamId), media_type: 32, payload_encryption: false }),
       () => {
