@@ -1,3 +1,4 @@
+// Serial (runs alone after the parallel phase): it measures wall-clock loss after a SIGKILL, which a loaded machine inflates.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
