@@ -9,12 +9,13 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { PRODUCTS, type Product } from '../protocol/index.js';
 import type { AppConfig, OpenRtmsConfig, ZoomApiConfig } from './types.js';
+import { parseDestinations } from './destinations.js';
 
 export const CONFIG_FILE_NAME = 'openrtms.config.json';
 /** Every product an app may claim. `phone` is listed here until the protocol's Product type has it. */
 export const APP_PRODUCTS: readonly Product[] = PRODUCTS;
 /** Keys of the documented schema that later versions implement: refused rather than silently ignored. */
-const LATER_KEYS = ['destinations', 'transcription', 'intelligence'];
+const LATER_KEYS = ['transcription', 'intelligence'];
 
 const bad = (path: string, what: string) => new ConfigError('CONFIG_INVALID', `${path}: ${what}`, { path });
 
@@ -102,14 +103,18 @@ export function validateConfig(raw: unknown): OpenRtmsConfig {
   for (const k of LATER_KEYS) {
     if (k in raw) throw bad(k, 'not supported yet by this version of openrtms; remove it from the config file');
   }
-  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi']);
+  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations']);
   const apps: AppConfig[] = [];
   if (raw.apps !== undefined) {
     if (!Array.isArray(raw.apps)) throw bad('apps', 'expected a list of apps');
     const names = new Set<string>();
     raw.apps.forEach((a, i) => apps.push(parseApp(a, `apps[${i}]`, names, i)));
   }
-  return { apps, ...(raw.zoomApi !== undefined ? { zoomApi: parseZoomApi(raw.zoomApi, 'zoomApi') } : {}) };
+  return {
+    apps,
+    ...(raw.zoomApi !== undefined ? { zoomApi: parseZoomApi(raw.zoomApi, 'zoomApi') } : {}),
+    ...(raw.destinations !== undefined ? { destinations: parseDestinations(raw.destinations) } : {}),
+  };
 }
 
 /** Parses a config file's text: JSON, then `${ENV}` interpolation, then validation. */

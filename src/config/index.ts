@@ -1,2 +1,3 @@
 export * from './config.js';
 export type * from './types.js';
+export { parseDestinations } from './destinations.js';

@@ -1,5 +1,6 @@
 /** Shapes of the config file (`openrtms.config.json`) after interpolation and validation. */
 import type { Product } from '../protocol/index.js';
+import type { DestinationConfig } from '../delivery/types.js';
 
 /** One Zoom app (Marketplace app, Video SDK app, Contact Center or Phone app) and its credentials. */
 export interface AppConfig {
@@ -28,6 +29,8 @@ export interface ZoomApiConfig {
 export interface OpenRtmsConfig {
   apps: AppConfig[];
   zoomApi?: ZoomApiConfig;
+  /** Where events, recordings and live media go (webhooks, object storage, RTMP). */
+  destinations?: DestinationConfig[];
   /** The file it came from (absent when no file applies). */
   file?: string;
 }

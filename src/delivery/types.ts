@@ -135,6 +135,16 @@ export interface DestinationStats {
   lagMs: number;
 }
 
+/** An event a destination gave up on, as the API lists it. */
+export interface DeadLetter {
+  id: string;
+  type: string;
+  rtmsStreamId: string;
+  createdAt: number;
+  attempts: number;
+  lastError: string | null;
+}
+
 /**
  * A configured destination. Each kind implements the part it takes:
  * - `deliver`: webhook destinations (events);
@@ -151,6 +161,10 @@ export interface Destination {
   recordingFinished?(recording: FinishedRecording): Promise<UploadedFile[]>;
   sinkFor?(info: StreamInfo): StreamSink | undefined;
   stats(): DestinationStats;
+  /** Events that were given up on (webhook destinations), oldest first. */
+  deadLetters?(limit?: number): DeadLetter[];
+  /** Queues dead letters again (all when `ids` is absent); resolves with how many. */
+  replay?(ids?: readonly string[]): number;
   /** Stops taking work, keeps what is queued durable, releases resources. Idempotent. */
   close(): Promise<void>;
 }

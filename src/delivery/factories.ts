@@ -1,0 +1,23 @@
+/**
+ * Destination factories by type. Adding a kind is one line here: `s3: createS3Destination,`.
+ * A type configured but not listed is refused at start with a one-line ConfigError.
+ */
+import type { Outbox } from './outbox.js';
+import type { Destination, DestinationConfig, DestinationType } from './types.js';
+import { createWebhookDestination, type WebhookTuning } from './webhook.js';
+
+/** What a factory may use; everything is owned by the hub (the factory must not close it). */
+export interface DestinationDeps {
+  dataDir: string;
+  /** The process's durable outbox (`<dataDir>/delivery/outbox.db`), opened on first use. */
+  outbox(): Outbox;
+  logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  webhook?: WebhookTuning;
+}
+
+export type DestinationFactory<T extends DestinationType> = (config: Extract<DestinationConfig, { type: T }>, deps: DestinationDeps) => Destination;
+export type DestinationFactories = { [T in DestinationType]?: DestinationFactory<T> };
+
+export const DESTINATION_FACTORIES: DestinationFactories = {
+  webhook: (config, deps) => createWebhookDestination(config, { outbox: deps.outbox(), tuning: deps.webhook, logger: deps.logger }),
+};
