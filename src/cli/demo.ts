@@ -37,8 +37,9 @@ export async function run(argv: string[]): Promise<number> {
   const meetings = intFlag('meetings', v.meetings, { min: 1, max: 1000 });
   const durationS = durationFlag('duration', v.duration) / 1000;
   const dataDir = resolve(String(v['data-dir']));
-  // The config file is checked so that a mistake shows before production; the demo itself needs no credentials.
-  configFromFile('demo', v.config);
+  // The config file is checked so that a mistake shows before production; the demo itself needs no
+  // credentials, but it delivers to the file's destinations, so they can be tried against the demo.
+  const config = configFromFile('demo', v.config);
   mkdirSync(dataDir, { recursive: true });
 
   // Throw-away credentials shared by both sides: nothing to configure, nothing to leak.
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (repaired.repairedWavs.length || repaired.incomplete.length) {
     console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
   }
-  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet });
+  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet, destinations: config.destinations });
   let url: string;
   try {
     ({ url } = await runtime.app.listen(port, '127.0.0.1'));

@@ -23,6 +23,10 @@ import { createWebApp, type WebApp } from './web.js';
 import { AlertLog } from '../alerts/log.js';
 import { appFor, type AppConfig } from '../config/index.js';
 import type { StreamControl } from '../control/plugin.js';
+import { DeliveryHub } from '../delivery/hub.js';
+import type { DestinationConfig } from '../delivery/types.js';
+import type { WebhookTuning } from '../delivery/webhook.js';
+import { ConfigError } from '../errors.js';
 
 export interface RuntimeOptions {
   /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
@@ -61,6 +65,10 @@ export interface RuntimeOptions {
    * 0 or absent: off. `serve` and `worker` turn it on; a process that also runs the emulator should not.
    */
   wakeCoalescingMs?: number;
+  /** The config file's destinations (webhooks, object storage, RTMP); they need `dataDir` (the outbox lives there). */
+  destinations?: DestinationConfig[];
+  /** Retry timing of webhook destinations (tests shorten it). */
+  deliveryTuning?: WebhookTuning;
 }
 
 export interface Runtime {
@@ -73,6 +81,8 @@ export interface Runtime {
   store: Store;
   /** Coded alerts with guidance (Zoom's alert webhooks, handshake failures), also at GET /api/alerts. */
   alerts: AlertLog;
+  /** The destinations of the config file (none: an empty hub). */
+  delivery: DeliveryHub;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
 }
@@ -101,6 +111,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
       ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs })] : []),
       new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
       new MetricsSink(metrics),
+      ...delivery.sinksFor(info),
       ...(o.extraSinks?.(info) ?? []),
     ],
     logger: o.logger,
@@ -110,9 +121,14 @@ export function createRuntime(o: RuntimeOptions): Runtime {
       streamApps.delete(info.rtmsStreamId);
       o.onStreamClosed?.(info, closed);
     },
+    // The recording is flushed: upload it, announce recording.ready.
+    onPipelineClosed: (info) => delivery.pipelineClosed(info),
   });
   const metrics = new OpenRtmsMetrics({ bus, streams: o.gateway?.streams ?? registry });
-  const alerts = new AlertLog({ logger: o.logger, register: metrics.register });
+  if (o.destinations?.length && !o.dataDir) throw new ConfigError('CONFIG_MISSING', 'destinations need a data directory (their outbox is kept there)');
+  const delivery = new DeliveryHub({ destinations: o.destinations ?? [], dataDir: o.dataDir ?? '', logger: o.logger, register: metrics.register, webhook: o.deliveryTuning });
+  void delivery.start().catch((err: Error) => o.logger?.warn({ err: err.message }, 'a destination could not start'));
+  const alerts = new AlertLog({ logger: o.logger, register: metrics.register, onAlert: (a) => delivery.alert(a) });
   let web: WebApp | undefined;
   const app = createApp({
     webhookPath: o.webhookPath,
@@ -124,7 +140,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -135,9 +151,12 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     registry,
     store: o.store,
     alerts,
+    delivery,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);
+        // What is still queued stays in the outbox, sent on the next start.
+        await delivery.close();
         await web!.close();
         await app.close();
         metrics.close();

@@ -19,6 +19,8 @@ import { apiRoutes, type LiveStreams } from './api.js';
 import { alertRoutes } from '../alerts/plugin.js';
 import type { AlertLog } from '../alerts/log.js';
 import { controlRoutes, type StreamControl } from '../control/plugin.js';
+import { deliveryRoutes } from '../delivery/plugin.js';
+import type { DeliveryHub } from '../delivery/hub.js';
 
 export interface WebAppOptions {
   store: Store;
@@ -32,6 +34,8 @@ export interface WebAppOptions {
   alerts?: AlertLog;
   /** Serves POST /api/control (503 without it). */
   control?: StreamControl;
+  /** Serves /api/delivery (destinations, dead letters, replay). */
+  delivery?: DeliveryHub;
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -68,6 +72,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
   void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails });
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
+  if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });
   if (o.metrics) void app.register(metricsRoutes, { metrics: o.metrics });
   if (o.dashboard !== false) void app.register(dashboardRoutes, { apiToken: o.apiToken });
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);

@@ -24,6 +24,11 @@ export interface RegistryOptions {
   logger?: RegistryLogger;
   /** Told when a stream's client closes for good (Zoom ended it, kicked, gave up, or we closed it). */
   onClosed?: (info: StreamInfo, closed: ClosedEvent) => void;
+  /**
+   * Told once a closed stream's pipeline has finished closing (every sink flushed: the recording is
+   * complete on disk). Not called for a stream released to another process (cluster handover).
+   */
+  onPipelineClosed?: (info: StreamInfo) => void;
   /** How long a closed stream stays listed before it is forgotten. Default 10 min. */
   keepClosedMs?: number;
 }
@@ -184,7 +189,10 @@ export class StreamRegistry {
     client.on('closed', (e) => {
       entry.closed = e;
       this.opts.logger?.info({ streamId: info.rtmsStreamId, reason: e.reason, code: e.error?.code }, 'stream closed');
-      void pipeline.close();
+      const handedOver = this.#streams.get(info.rtmsStreamId) !== entry; // release() forgot it first
+      void pipeline.close().then(() => {
+        if (!handedOver) this.opts.onPipelineClosed?.(info);
+      });
       this.opts.onClosed?.(info, e);
       setTimeout(() => {
         if (this.#streams.get(info.rtmsStreamId) === entry) this.#streams.delete(info.rtmsStreamId);
