@@ -48,8 +48,11 @@ export function describeTarget(c: DestinationConfig): string {
       return `${u.protocol}//${u.host}${u.pathname}`;
     }
     case 'rtmp': {
-      const m = /^(rtmps?:\/\/)(?:[^@/]*@)?([^/]+)(\/[^/]*)?/.exec(c.url);
-      return m ? `${m[1]}${m[2]}${m[3] ?? ''}/***` : 'rtmp://***';
+      // rtmp://host/app/KEY: the key (last path segment) is a secret; so is any userinfo.
+      const m = /^(rtmps?:\/\/)(?:[^@/]*@)?([^/]+)\/?(.*)$/.exec(c.url);
+      if (!m) return 'rtmp://***';
+      const segments = m[3].split('/').filter(Boolean);
+      return `${m[1]}${m[2]}/${segments.length > 1 ? `${segments.slice(0, -1).join('/')}/` : ''}***`;
     }
     case 's3':
       return `s3://${c.bucket}/${c.prefix}`;

@@ -40,6 +40,9 @@ export class WebhookDestination implements Destination {
   readonly #busy = new Set<string>();
   readonly #inflight = new Map<string, AbortController>();
   readonly #t: Required<WebhookTuning>;
+  /** The URL without userinfo (fetch refuses it) and the Basic authorization it stood for. */
+  readonly #url: string;
+  readonly #auth?: string;
   #timer?: NodeJS.Timeout;
   #scheduled = false;
   #closed = false;
@@ -52,6 +55,13 @@ export class WebhookDestination implements Destination {
   ) {
     this.name = config.name;
     this.#t = { initialBackoffMs: 1000, maxBackoffMs: 600_000, concurrency: 8, pollMs: 500, ...deps.tuning };
+    const u = new URL(config.url);
+    if (u.username || u.password) {
+      this.#auth = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    this.#url = u.href;
   }
 
   matches(stream: DeliveryStream, eventType?: DeliveryEventType): boolean {
@@ -129,9 +139,9 @@ export class WebhookDestination implements Destination {
     let error: string | undefined;
     try {
       const ts = Math.floor(Date.now() / 1000);
-      const res = await fetch(this.config.url, {
+      const res = await fetch(this.#url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-openrtms-event-id': row.eventId, 'x-openrtms-timestamp': String(ts), 'x-openrtms-signature': signWebhook(this.config.secret, ts, row.body) },
+        headers: { ...(this.#auth ? { authorization: this.#auth } : {}), 'content-type': 'application/json', 'x-openrtms-event-id': row.eventId, 'x-openrtms-timestamp': String(ts), 'x-openrtms-signature': signWebhook(this.config.secret, ts, row.body) },
         body: row.body,
         signal: ctrl.signal,
         redirect: 'manual',
@@ -139,7 +149,8 @@ export class WebhookDestination implements Destination {
       await res.arrayBuffer().catch(() => undefined);
       if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
     } catch (err) {
-      error = ctrl.signal.aborted ? (this.#closed ? 'closed' : `no answer within ${this.config.timeoutMs} ms`) : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+      error = ctrl.signal.aborted ? (this.#closed ? 'closed' : `no answer within ${this.config.timeoutMs} ms`) : // The cause's code (ECONNREFUSED...), never the message: it may quote the URL and its credentials.
+          ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name);
     } finally {
       clearTimeout(timer);
       this.#inflight.delete(row.streamId);

@@ -417,7 +417,47 @@ async function loadAlerts() {
   }
 }
 
+// ---------------------------------------------------------------- delivery
+// Destinations of the config file (GET /api/delivery): figures, and a replay button for dead letters.
+// Names and targets come from the config file: rendered as text only.
+async function loadDelivery() {
+  let destinations;
+  try {
+    ({ destinations } = await api('/api/delivery'));
+  } catch {
+    return;
+  }
+  $('delivery-panel').hidden = destinations.length === 0;
+  const box = $('delivery');
+  box.replaceChildren();
+  for (const d of destinations) {
+    const s = d.stats;
+    const li = el('li', 'destination');
+    li.dataset.destination = d.name;
+    li.append(el('div', 'alert-head', `${d.name} · ${d.type}`), el('div', 'muted', d.target));
+    li.append(el('div', '', `queued ${s.queued} · delivered ${s.delivered} · retried ${s.retried} · failed ${s.failed}${s.lagMs ? ` · lag ${Math.round(s.lagMs / 1000)} s` : ''}`));
+    if (s.failed > 0 && d.type === 'webhook') {
+      const b = el('button', '', `Replay ${s.failed} dead letter${s.failed === 1 ? '' : 's'}`);
+      b.dataset.action = 'replay';
+      b.onclick = async () => {
+        b.disabled = true;
+        try {
+          const r = await fetch('/api/delivery/dead-letters/replay', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ destination: d.name }) });
+          if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        } catch (e) {
+          b.textContent = `Replay failed (${e.message})`;
+        }
+        loadDelivery();
+      };
+      li.append(b);
+    }
+    box.append(li);
+  }
+}
+
 // ---------------------------------------------------------------- start
+loadDelivery();
+setInterval(loadDelivery, 5000);
 loadAlerts();
 setInterval(loadAlerts, 5000);
 loadStreams();

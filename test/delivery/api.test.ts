@@ -1,0 +1,89 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/store/open.js';
+import { createRuntime } from '../../src/server/runtime.js';
+import { describeTarget } from '../../src/delivery/hub.js';
+import { ConfigError } from '../../src/errors.js';
+import type { DeliveryEvent } from '../../src/delivery/types.js';
+import { Receiver } from './receiver.js';
+
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'openrtms-dlv-api-'));
+  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+};
+const base = { clientId: 'c', clientSecret: 's', secretToken: 't', webhookPath: '/webhook' };
+
+describe('GET /api/delivery, dead letters and replay (behind the API token)', () => {
+  it('lists destinations without secrets; an event past maxAge is a dead letter; POST replay delivers it', async () => {
+    const rx = new Receiver('api-hook-secret');
+    await rx.listen();
+    cleanups.push(() => rx.close());
+    const dataDir = tmp();
+    const store = await openStore({ dataDir, databaseUrl: null });
+    const runtime = createRuntime({
+      ...base,
+      store,
+      dataDir,
+      apiToken: 'tok',
+      destinations: [
+        { type: 'webhook', name: 'crm', url: rx.url.replace('http://', 'http://user:pw@') + '?key=QUERY-SECRET', secret: 'api-hook-secret', maxAgeHours: 0.3 / 3600, timeoutMs: 200, match: { products: ['meeting'] } },
+        { type: 'webhook', name: 'other', url: rx.url, secret: 'api-hook-secret', maxAgeHours: 24, timeoutMs: 200, events: ['stream.started'] },
+      ],
+      deliveryTuning: { initialBackoffMs: 50, maxBackoffMs: 100, pollMs: 20 },
+    });
+    cleanups.push(() => runtime.shutdown());
+    const { url } = await runtime.app.listen(0, '127.0.0.1');
+    const auth = { authorization: 'Bearer tok' };
+    rx.behaviour = 'fail';
+    const e: DeliveryEvent = { id: 'evt_api_1', type: 'transcript.segment', createdAt: 1, stream: { rtmsStreamId: 's', meetingUuid: 'm', product: 'meeting' }, data: { text: 'hi' } };
+    runtime.delivery.emit(e);
+    runtime.delivery.emit({ ...e, id: 'evt_webinar', stream: { ...e.stream, product: 'webinar' } }); // matches neither
+    await new Promise((r) => setTimeout(r, 600));
+
+    assert.equal((await fetch(`${url}/api/delivery`)).status, 401);
+    const list = (await (await fetch(`${url}/api/delivery`, { headers: auth })).json()) as { destinations: { name: string; target: string; stats: { failed: number; queued: number } }[] };
+    assert.deepEqual(list.destinations.map((d) => [d.name, d.target]), [['crm', rx.url], ['other', rx.url]]);
+    assert.doesNotMatch(JSON.stringify(list), /api-hook-secret|QUERY-SECRET|pw@/);
+    assert.equal(list.destinations[0].stats.failed, 1);
+    assert.equal(list.destinations[1].stats.queued, 0, 'the other destination takes only stream.started');
+
+    assert.equal((await fetch(`${url}/api/delivery/dead-letters`)).status, 401);
+    const dl = (await (await fetch(`${url}/api/delivery/dead-letters?destination=crm`, { headers: auth })).json()) as { deadLetters: { id: string; destination: string; lastError: string }[] };
+    assert.deepEqual(dl.deadLetters.map((d) => [d.id, d.destination, d.lastError]), [['evt_api_1', 'crm', 'HTTP 500']]);
+    assert.equal((await fetch(`${url}/api/delivery/dead-letters?destination=nope`, { headers: auth })).status, 404);
+
+    rx.behaviour = 'ok';
+    const post = (body: unknown, headers: Record<string, string> = auth) => fetch(`${url}/api/delivery/dead-letters/replay`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await post({}, {})).status, 401);
+    assert.equal((await post({ destination: '' })).status, 400);
+    assert.equal((await post({ destination: 'nope' })).status, 404);
+    const r = await post({ destination: 'crm' });
+    assert.deepEqual(await r.json(), { replayed: { crm: 1 } });
+    await rx.waitFor(() => rx.ids().has('evt_api_1'), 3000, 'the replayed event');
+    assert.equal(rx.accepted.length, 1, 'only the matching event, once');
+    const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+    assert.match(metrics, /openrtms_delivery_failed\{destination="crm"\} 0/);
+    assert.match(metrics, /openrtms_delivery_delivered_total\{destination="crm"\} 1/);
+    assert.match(metrics, /openrtms_delivery_retried_total\{destination="crm"\} [1-9]/);
+  });
+
+  it('a destination type this build does not have is a one-line ConfigError; RTMP keys and S3 credentials are never shown', async () => {
+    const store = await openStore({ dataDir: tmp(), databaseUrl: null });
+    cleanups.push(() => store.close());
+    assert.throws(
+      () => createRuntime({ ...base, store, dataDir: tmp(), destinations: [{ type: 'rtmp', name: 'yt', url: 'rtmp://a.rtmp.youtube.com/live2/KEY' }] }),
+      (err: unknown) => err instanceof ConfigError && err.message === 'destinations[0].type: destination type rtmp is not built into this version of openrtms',
+    );
+    assert.equal(describeTarget({ type: 'rtmp', name: 'yt', url: 'rtmp://a.rtmp.youtube.com/live2/SECRET-KEY' }), 'rtmp://a.rtmp.youtube.com/live2/***');
+    assert.equal(describeTarget({ type: 'rtmp', name: 'yt', url: 'rtmps://u:p@h:443/SECRET-KEY' }), 'rtmps://h:443/***');
+    assert.equal(describeTarget({ type: 's3', name: 's', bucket: 'b', prefix: 'p/', region: 'r', forcePathStyle: false, deleteLocal: false, accessKeyId: 'AK', secretAccessKey: 'SK' }), 's3://b/p/');
+  });
+});
