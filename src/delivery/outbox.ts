@@ -126,9 +126,9 @@ export class Outbox {
     return this.#db.prepare("UPDATE outbox SET state = 'pending', since = ?, next_at = ?, attempts = 0 WHERE destination = ? AND state = 'dead'").run(now, now, destination).changes;
   }
 
-  /** Forgets delivered rows older than `before` (their ids no longer need deduplicating). */
-  prune(before: number): void {
-    this.#db.prepare("DELETE FROM outbox WHERE state = 'delivered' AND next_at < ?").run(before);
+  /** Forgets a destination's rows delivered before `before` (their ids no longer need deduplicating). */
+  prune(destination: string, before: number): number {
+    return this.#db.prepare("DELETE FROM outbox WHERE destination = ? AND state = 'delivered' AND next_at < ?").run(destination, before).changes;
   }
 
   close(): void {

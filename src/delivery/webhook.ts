@@ -44,6 +44,7 @@ export class WebhookDestination implements Destination {
   readonly #url: string;
   readonly #auth?: string;
   #timer?: NodeJS.Timeout;
+  #pruneTimer?: NodeJS.Timeout;
   #scheduled = false;
   #closed = false;
   #delivered = 0;
@@ -71,8 +72,11 @@ export class WebhookDestination implements Destination {
 
   /** Resumes what an earlier run left pending, and looks for due retries every `pollMs`. */
   async start(): Promise<void> {
+    this.#prune();
     this.#timer = setInterval(() => this.#pump(), this.#t.pollMs);
     this.#timer.unref();
+    this.#pruneTimer = setInterval(() => this.#prune(), 600_000);
+    this.#pruneTimer.unref();
     this.#schedule();
   }
 
@@ -103,10 +107,19 @@ export class WebhookDestination implements Destination {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearInterval(this.#pruneTimer);
     // Requests in flight stay pending in the outbox: sent again on the next start (at-least-once).
     for (const c of this.#inflight.values()) c.abort();
     const deadline = Date.now() + 2000;
     while (this.#busy.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /**
+   * Delivered rows are kept as long as an event may still be re-sent (its retry window, at least a
+   * day) so that a re-sent id is recognised; then forgotten so the outbox stays small.
+   */
+  #prune(): void {
+    this.deps.outbox.prune(this.name, Date.now() - Math.max(24, this.config.maxAgeHours) * 3_600_000);
   }
 
   /** Coalesces wake-ups (many deliver() calls in one turn make one pump). */

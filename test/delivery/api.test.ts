@@ -68,10 +68,16 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
     const r = await post({ destination: 'crm' });
     assert.deepEqual(await r.json(), { replayed: { crm: 1 } });
     await rx.waitFor(() => rx.ids().has('evt_api_1'), 3000, 'the replayed event');
-    assert.equal(rx.accepted.length, 1, 'only the matching event, once');
+    assert.deepEqual(rx.accepted.map((a) => a.id), ['evt_api_1'], 'only the matching event, once');
+    // Alerts of the runtime's AlertLog go out as `alert` events.
+    runtime.alerts.fromWebhook('meeting.rtms_start_failed', 'RTMS_START_FAILED', { meeting_uuid: 'm', rtms_stream_id: 's', reason: 'boom' }, undefined, 'meeting');
+    await rx.waitFor(() => rx.accepted.some((a) => a.type === 'alert'), 3000, 'the alert event');
+    const alert = rx.accepted.find((a) => a.type === 'alert')!;
+    assert.deepEqual([alert.stream, alert.data.code, alert.data.event], [{ rtmsStreamId: 's', meetingUuid: 'm', product: 'meeting' }, 'RTMS_START_FAILED', 'meeting.rtms_start_failed']);
+    assert.match(alert.data.message, /boom/);
     const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
     assert.match(metrics, /openrtms_delivery_failed\{destination="crm"\} 0/);
-    assert.match(metrics, /openrtms_delivery_delivered_total\{destination="crm"\} 1/);
+    assert.match(metrics, /openrtms_delivery_delivered_total\{destination="crm"\} 2/, 'the replayed event and the alert');
     assert.match(metrics, /openrtms_delivery_retried_total\{destination="crm"\} [1-9]/);
   });
 
