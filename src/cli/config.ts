@@ -1,4 +1,5 @@
 /** Settings shared by `serve` and `worker`: required env vars, the logger, the cluster connection. */
+import { assertDestinationsBuilt } from '../delivery/factories.js';
 import { createLogger } from '../log.js';
 import { connectCluster, type Cluster } from '../cluster/index.js';
 import { ConfigError, OpenRtmsError } from '../errors.js';
@@ -81,7 +82,13 @@ export const configFlag = { type: 'string', help: `config file (default: OPENRTM
 /** The config file (flag, OPENRTMS_CONFIG or ./openrtms.config.json); its errors become one UsageError line. */
 export function configFromFile(command: string, flag: unknown): OpenRtmsConfig {
   try {
-    return loadConfig(typeof flag === 'string' ? flag : undefined);
+    const config = loadConfig(typeof flag === 'string' ? flag : undefined);
+    try {
+      assertDestinationsBuilt(config.destinations ?? []);
+    } catch (err) {
+      throw err instanceof ConfigError && config.file ? new ConfigError(err.code, `${config.file}: ${err.message}`) : err;
+    }
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(`${command}: ${err.message}`);
     throw err;

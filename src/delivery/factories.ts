@@ -2,6 +2,7 @@
  * Destination factories by type. Adding a kind is one line here: `s3: createS3Destination,`.
  * A type configured but not listed is refused at start with a one-line ConfigError.
  */
+import { ConfigError } from '../errors.js';
 import type { Outbox } from './outbox.js';
 import type { Destination, DestinationConfig, DestinationType } from './types.js';
 import { createWebhookDestination, type WebhookTuning } from './webhook.js';
@@ -21,3 +22,10 @@ export type DestinationFactories = { [T in DestinationType]?: DestinationFactory
 export const DESTINATION_FACTORIES: DestinationFactories = {
   webhook: (config, deps) => createWebhookDestination(config, { outbox: deps.outbox(), tuning: deps.webhook, logger: deps.logger }),
 };
+
+/** Refuses (one line, at start) a configured destination type this build has no factory for. */
+export function assertDestinationsBuilt(destinations: readonly DestinationConfig[], factories: DestinationFactories = DESTINATION_FACTORIES): void {
+  destinations.forEach((c, i) => {
+    if (!factories[c.type]) throw new ConfigError('CONFIG_INVALID', `destinations[${i}].type: destination type ${c.type} is not built into this version of openrtms`, { path: `destinations[${i}].type` });
+  });
+}

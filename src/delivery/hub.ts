@@ -7,11 +7,10 @@
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Alert } from '../alerts/log.js';
-import { ConfigError } from '../errors.js';
 import type { StreamInfo, StreamSink } from '../pipeline/types.js';
 import type { Product } from '../protocol/index.js';
 import { safeName } from '../recorder/paths.js';
-import { DESTINATION_FACTORIES, type DestinationDeps, type DestinationFactories, type DestinationFactory } from './factories.js';
+import { DESTINATION_FACTORIES, assertDestinationsBuilt, type DestinationDeps, type DestinationFactories, type DestinationFactory } from './factories.js';
 import { eventId } from './ids.js';
 import { Outbox } from './outbox.js';
 import { localRecordingFiles } from './recording.js';
@@ -76,9 +75,9 @@ export class DeliveryHub {
       logger: o.logger,
       webhook: o.webhook,
     };
-    o.destinations.forEach((c, i) => {
-      const factory = factories[c.type] as DestinationFactory<typeof c.type> | undefined;
-      if (!factory) throw new ConfigError('UNSUPPORTED', `destinations[${i}].type: destination type ${c.type} is not built into this version of openrtms`, { path: `destinations[${i}].type` });
+    assertDestinationsBuilt(o.destinations, factories);
+    o.destinations.forEach((c) => {
+      const factory = factories[c.type] as DestinationFactory<typeof c.type>;
       this.destinations.push(factory(c as never, deps));
       this.#configs.set(c.name, c);
     });

@@ -1,5 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -81,6 +85,32 @@ describe('config file: destinations', () => {
     ] as const) {
       const e = refuses(d, re, secrets);
       assert.doesNotMatch(e.message, /ENV-SECRET-1|STREAM-KEY-2|CONN-3/);
+    }
+  });
+});
+
+describe('config file: destinations at the command line', () => {
+  it('serve refuses a bad destination, or a type this build lacks, with one line and exit 2, no secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openrtms-dlv-cfg-'));
+    try {
+      const run = (config: unknown) => {
+        writeFileSync(join(dir, 'c.json'), text(config));
+        return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dir, '--config', join(dir, 'c.json')], {
+          env: { PATH: process.env.PATH, ZM_RTMS_CLIENT: 'a', ZM_RTMS_SECRET: 'b', ZOOM_SECRET_TOKEN: 'c' },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+      };
+      const a = run({ destinations: [hook({ secret: 'CLI-SECRET' }), { type: 's3', bucket: 'b', accessKeyId: 'AK', secretAccessKey: 'CLI-SK' }] });
+      assert.equal(a.status, 2, a.stderr);
+      assert.equal(a.stderr.trim().split('\n').length, 1, a.stderr);
+      assert.match(a.stderr, /c\.json: destinations\[1\]\.type: destination type s3 is not built into this version of openrtms$/m);
+      const b = run({ destinations: [hook({ secret: 'CLI-SECRET', match: { products: 'meeting' } })] });
+      assert.equal(b.status, 2, b.stderr);
+      assert.match(b.stderr, /destinations\[0\]\.match\.products: expected a non-empty list/);
+      assert.doesNotMatch(a.stderr + b.stderr, /CLI-SECRET|CLI-SK/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
