@@ -46,7 +46,7 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
     const e: DeliveryEvent = { id: 'evt_api_1', type: 'transcript.segment', createdAt: 1, stream: { rtmsStreamId: 's', meetingUuid: 'm', product: 'meeting' }, data: { text: 'hi' } };
     runtime.delivery.emit(e);
     runtime.delivery.emit({ ...e, id: 'evt_webinar', stream: { ...e.stream, product: 'webinar' } }); // matches neither
-    await new Promise((r) => setTimeout(r, 600));
+    await rx.waitFor(() => runtime.delivery.list()[0].stats.failed === 1, 5000, 'a dead letter');
 
     assert.equal((await fetch(`${url}/api/delivery`)).status, 401);
     const list = (await (await fetch(`${url}/api/delivery`, { headers: auth })).json()) as { destinations: { name: string; target: string; stats: { failed: number; queued: number } }[] };
@@ -75,6 +75,7 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
     const alert = rx.accepted.find((a) => a.type === 'alert')!;
     assert.deepEqual([alert.stream, alert.data.code, alert.data.event], [{ rtmsStreamId: 's', meetingUuid: 'm', product: 'meeting' }, 'RTMS_START_FAILED', 'meeting.rtms_start_failed']);
     assert.match(alert.data.message, /boom/);
+    await rx.waitFor(() => runtime.delivery.list()[0].stats.delivered === 2, 2000, 'both answers recorded');
     const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
     assert.match(metrics, /openrtms_delivery_failed\{destination="crm"\} 0/);
     assert.match(metrics, /openrtms_delivery_delivered_total\{destination="crm"\} 2/, 'the replayed event and the alert');

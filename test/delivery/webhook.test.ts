@@ -99,6 +99,7 @@ describe('webhook destination: retries, order, durability', () => {
     for (const s of ['a', 'b', 'c']) {
       assert.deepEqual(rx.unique().filter((r) => r.stream.rtmsStreamId === s).map((r) => r.id), sent[s], `stream ${s} in order`);
     }
+    await rx.waitFor(() => dest.stats().queued === 0, 2000, 'the last answer to be recorded');
     const st = dest.stats();
     assert.equal(st.queued, 0);
     assert.equal(st.failed, 0);
