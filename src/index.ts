@@ -17,3 +17,8 @@ export { Recorder } from './recorder/recorder.js';
 export { openStore } from './store/open.js';
 export type { StreamState as StoredStreamState, StreamStats, MeetingRecord, StreamStart, StreamUpsert, StreamStop, StreamRecord, ParticipantRecord, StreamDetail, ParticipantSeen, TranscriptSegment, NewTranscriptSegment, ChatRecord, NewChatMessage, EventRecord, RecordingFile, WriteBatch, ListStreamsOptions, SearchOptions, SearchHit, Store } from './store/types.js';
 export { createRuntime, type Runtime, type RuntimeOptions } from './server/runtime.js';
+export { DeliveryHub, type DeliveryHubOptions, type DestinationView } from './delivery/hub.js';
+export { DESTINATION_FACTORIES, type DestinationDeps, type DestinationFactory } from './delivery/factories.js';
+export { signWebhook, verifyWebhookSignature } from './delivery/signature.js';
+export { DELIVERY_EVENT_TYPES } from './delivery/types.js';
+export type { DeliveryEvent, DeliveryEventType, DeliveryStream, Destination, DestinationConfig, DestinationStats, DeadLetter, UploadedFile, FinishedRecording } from './delivery/types.js';
