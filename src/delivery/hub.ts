@@ -1,8 +1,8 @@
 /**
  * DeliveryHub: one per process. Builds the configured destinations, gives each stream its
  * DeliverySink (and the destinations' own live sinks, e.g. RTMP), routes every event to each
- * destination that matches it, and once a stream's pipeline has closed (recording flushed) hands
- * the recording to object storage and announces `recording.ready` per file.
+ * destination that matches it, and once a stream's pipeline has closed (recording flushed) sends
+ * `stream.stopped`, hands the recording to object storage and announces `recording.ready` per file.
  */
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -60,10 +60,15 @@ export function describeTarget(c: DestinationConfig): string {
   }
 }
 
+/** How long a closed stream's sink waits for pipelineClosed() before it is forgotten. */
+const SINK_FORGET_MS = 10 * 60_000;
+
 export class DeliveryHub {
   readonly destinations: Destination[] = [];
   readonly #configs = new Map<string, DestinationConfig>();
   readonly #jobs = new Set<Promise<void>>();
+  /** Each open stream's DeliverySink, until its pipeline has closed. */
+  readonly #sinks = new Map<string, DeliverySink>();
   #outbox?: Outbox;
   #closed = false;
 
@@ -96,7 +101,12 @@ export class DeliveryHub {
   sinksFor(info: StreamInfo): StreamSink[] {
     if (this.destinations.length === 0) return [];
     const stream = streamOf(info);
-    const sinks: StreamSink[] = [new DeliverySink(info, (e) => this.emit(e))];
+    // A stream handed over to another process (cluster) never gets pipelineClosed(): forget its sink later.
+    const now = Date.now();
+    for (const [id, s] of this.#sinks) if (s.closedAt !== undefined && now - s.closedAt > SINK_FORGET_MS) this.#sinks.delete(id);
+    const sink = new DeliverySink(info, (e) => this.emit(e));
+    this.#sinks.set(info.rtmsStreamId, sink);
+    const sinks: StreamSink[] = [sink];
     for (const d of this.destinations) {
       if (!d.sinkFor || !d.matches(stream)) continue;
       const s = d.sinkFor(info);
@@ -136,6 +146,10 @@ export class DeliveryHub {
    */
   pipelineClosed(info: StreamInfo): void {
     if (this.#closed || this.destinations.length === 0) return;
+    const sink = this.#sinks.get(info.rtmsStreamId);
+    this.#sinks.delete(info.rtmsStreamId);
+    // Without its sink (forgotten after a very slow flush) the event is the same: its id depends on the stream only.
+    (sink ?? new DeliverySink(info, (e) => this.emit(e))).finish();
     const job = this.#recordingReady(info).catch((err: Error) => this.o.logger?.warn({ streamId: info.rtmsStreamId, err: err.message }, 'recording.ready could not be prepared'));
     this.#jobs.add(job);
     void job.finally(() => this.#jobs.delete(job));

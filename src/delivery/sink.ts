@@ -1,7 +1,8 @@
 /**
- * DeliverySink: turns one stream into DeliveryEvents (stream.started/paused/resumed/stopped,
- * participant.joined/left, transcript.segment, chat.message). It takes no media frames (the pipeline
- * only calls sinks for the kinds they implement), so it costs nothing per audio frame.
+ * DeliverySink: turns one stream into DeliveryEvents (stream.started/paused/resumed,
+ * participant.joined/left, transcript.segment, chat.message; `stream.stopped` via {@link finish}).
+ * It takes no media frames (the pipeline only calls sinks for the kinds they implement), so it costs
+ * nothing per audio frame.
  */
 import type { ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame } from '../pipeline/types.js';
 import { eventId } from './ids.js';
@@ -17,6 +18,8 @@ export class DeliverySink implements StreamSink {
   readonly #stream: DeliveryStream;
   #started = false;
   #stopped = false;
+  /** Why the client closed (its `closed` timeline event), for stream.stopped. */
+  #closed?: { at: number; data: Record<string, unknown> };
 
   constructor(
     readonly info: StreamInfo,
@@ -47,7 +50,8 @@ export class DeliverySink implements StreamSink {
         this.#send(e.type === 'participant_join' ? 'participant.joined' : 'participant.left', e.timestamp, [e.timestamp, e.userId], { userId: String(e.userId), userName: e.userName ?? '' });
         return;
       case 'closed':
-        this.#stop(e.timestamp, { reason: e.data?.reason, ...(e.data?.stop_reason !== undefined ? { stopReason: e.data.stop_reason } : {}), ...(e.data?.code ? { code: e.data.code } : {}) });
+        // Not sent yet: a client closed to hand the stream to another process (cluster) did not stop it.
+        this.#closed = { at: e.timestamp, data: { reason: e.data?.reason, ...(e.data?.stop_reason !== undefined ? { stopReason: e.data.stop_reason } : {}), ...(e.data?.code ? { code: e.data.code } : {}) } };
         return;
       default:
     }
@@ -85,14 +89,21 @@ export class DeliverySink implements StreamSink {
     });
   }
 
-  #stop(at: number, data: Record<string, unknown>): void {
+  /**
+   * The stream has ended here and its pipeline is closed (the registry's `onPipelineClosed`, never
+   * called for a cluster handover): sends `stream.stopped` once, with the close reason when known.
+   */
+  finish(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#send('stream.stopped', at, [], data);
+    const c = this.#closed ?? { at: Date.now(), data: { reason: 'closed' } };
+    this.#send('stream.stopped', c.at, [], c.data);
   }
 
+  /** When the pipeline closed this sink (ms), if it has. */
+  closedAt?: number;
+
   async close(): Promise<void> {
-    // A pipeline closed without a `closed` event (cluster handover, shutdown) still says the stream stopped here.
-    this.#stop(Date.now(), { reason: 'closed' });
+    this.closedAt = Date.now();
   }
 }

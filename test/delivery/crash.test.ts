@@ -56,7 +56,7 @@ describe('delivery survives SIGKILL', () => {
     cleanups.push(() => emu.close());
     void emu.run().catch(() => undefined);
     // Some events are delivered, then the receiver fails: the rest wait in the outbox.
-    await rx.waitFor(() => rx.accepted.length >= 2, 15_000, 'first deliveries');
+    await rx.waitFor(() => rx.accepted.length >= 2, 25_000, 'first deliveries');
     rx.behaviour = 'fail';
     const db = join(dataDir, 'delivery', 'outbox.db');
     const pending = () => {
@@ -67,7 +67,7 @@ describe('delivery survives SIGKILL', () => {
         d.close();
       }
     };
-    await rx.waitFor(() => pending().filter((r) => r.state === 'pending').length >= 4, 15_000, '4 events waiting in the outbox');
+    await rx.waitFor(() => pending().filter((r) => r.state === 'pending').length >= 4, 25_000, '4 events waiting in the outbox');
     first.child.kill('SIGKILL');
     await first.exited;
     await emu.close();
@@ -75,7 +75,7 @@ describe('delivery survives SIGKILL', () => {
     const queued = atKill.filter((r) => r.state === 'pending').map((r) => r.id);
     const before = rx.accepted.length;
     // A request answered just before the kill may still be pending (its result not yet written): it is sent again.
-    assert.ok(queued.filter((id) => !rx.ids().has(id)).length >= 3, 'events the receiver never had');
+    assert.ok(queued.filter((id) => !rx.ids().has(id)).length >= 3, `events the receiver never had: ${queued.length} pending, receiver has ${rx.ids().size}`);
     rx.behaviour = 'ok';
     const second = serve(config, dataDir);
     await second.url;
