@@ -67,7 +67,14 @@ describe('delivery survives SIGKILL', () => {
         d.close();
       }
     };
-    await rx.waitFor(() => pending().filter((r) => r.state === 'pending').length >= 4, 25_000, '4 events waiting in the outbox');
+    const pendingNow = () => {
+      try {
+        return pending().filter((r) => r.state === 'pending').length;
+      } catch {
+        return 0; // the server is writing (or creating) the file: look again
+      }
+    };
+    await rx.waitFor(() => pendingNow() >= 4, 25_000, '4 events waiting in the outbox');
     first.child.kill('SIGKILL');
     await first.exited;
     await emu.close();
