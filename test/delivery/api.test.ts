@@ -34,7 +34,7 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
       dataDir,
       apiToken: 'tok',
       destinations: [
-        { type: 'webhook', name: 'crm', url: rx.url.replace('http://', 'http://user:pw@') + '?key=QUERY-SECRET', secret: 'api-hook-secret', maxAgeHours: 0.3 / 3600, timeoutMs: 200, match: { products: ['meeting'] } },
+        { type: 'webhook', name: 'crm', url: rx.url.replace('http://', 'http://user:pw@') + '?key=QUERY-SECRET', secret: 'api-hook-secret', maxAgeHours: 0.3 / 3600, timeoutMs: 2000, match: { products: ['meeting'] } },
         { type: 'webhook', name: 'other', url: rx.url, secret: 'api-hook-secret', maxAgeHours: 24, timeoutMs: 200, events: ['stream.started'] },
       ],
       deliveryTuning: { initialBackoffMs: 50, maxBackoffMs: 100, pollMs: 20 },
@@ -56,7 +56,7 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
     assert.equal(list.destinations[1].stats.queued, 0, 'the other destination takes only stream.started');
 
     assert.equal((await fetch(`${url}/api/delivery/dead-letters`)).status, 401);
-    const dl = (await (await fetch(`${url}/api/delivery/dead-letters?destination=crm`, { headers: auth })).json()) as { deadLetters: { id: string; destination: string; lastError: string }[] };
+    const dl = (await (await fetch(`${url}/api/delivery/dead-letters?destination=crm`, { headers: auth })).json()) as { deadLetters: { id: string; destination: string; lastError: string; attempts: number }[] };
     assert.deepEqual(dl.deadLetters.map((d) => [d.id, d.destination, d.lastError]), [['evt_api_1', 'crm', 'HTTP 500']]);
     assert.equal((await fetch(`${url}/api/delivery/dead-letters?destination=nope`, { headers: auth })).status, 404);
 
@@ -79,7 +79,8 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
     const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
     assert.match(metrics, /openrtms_delivery_failed\{destination="crm"\} 0/);
     assert.match(metrics, /openrtms_delivery_delivered_total\{destination="crm"\} 2/, 'the replayed event and the alert');
-    assert.match(metrics, /openrtms_delivery_retried_total\{destination="crm"\} [1-9]/);
+    // Every failed attempt but the last (which made it a dead letter) was counted as a retry.
+    assert.match(metrics, new RegExp(`openrtms_delivery_retried_total\\{destination="crm"\\} ${dl.deadLetters[0].attempts - 1}\n`));
   });
 
   it('a destination type this build does not have is a one-line ConfigError; RTMP keys and S3 credentials are never shown', async () => {

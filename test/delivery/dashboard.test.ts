@@ -32,7 +32,7 @@ describe('dashboard: Destinations panel', { skip: existsSync(CHROMIUM) ? false :
       store,
       dataDir,
       apiToken: 'dash-token',
-      destinations: [{ type: 'webhook', name: evil, url: rx.url, secret: 'dash-secret', maxAgeHours: 0.2 / 3600, timeoutMs: 200 }],
+      destinations: [{ type: 'webhook', name: evil, url: rx.url, secret: 'dash-secret', maxAgeHours: 0.2 / 3600, timeoutMs: 2000 }],
       deliveryTuning: { initialBackoffMs: 50, maxBackoffMs: 100, pollMs: 20 },
     });
     cleanups.push(() => runtime.shutdown());
