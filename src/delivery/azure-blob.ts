@@ -42,6 +42,8 @@ export class AzureBlobStore implements ObjectStore {
     await this.#container.getBlockBlobClient(o.key).uploadFile(o.file, {
       abortSignal: o.signal,
       blockSize: BLOCK_SIZE,
+      // Beyond one block, parallel blocks and one commit (Put Block List) rather than one long PUT.
+      maxSingleShotSize: BLOCK_SIZE,
       concurrency: 2,
       metadata: { sha256: o.sha256 },
       blobHTTPHeaders: { blobContentType: o.contentType },

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import S3rver from 's3rver';
 import { Recorder } from '../../src/recorder/index.js';
 import type { StreamInfo } from '../../src/pipeline/types.js';
@@ -162,5 +162,43 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/**
+ * An HTTP proxy in front of a storage server that records every request (what the server was asked,
+ * in order). When the server is down the client's connection is cut, as if nobody answered.
+ */
+export class CountingProxy {
+  readonly requests: { method: string; path: string; query: URLSearchParams }[] = [];
+  onRequest?: (req: IncomingMessage) => void;
+  #server?: Server;
+  port = 0;
+  constructor(readonly targetPort: number) {}
+
+  async start(): Promise<void> {
+    const server = createHttpServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      this.requests.push({ method: req.method ?? '', path: decodeURIComponent(url.pathname), query: url.searchParams });
+      this.onRequest?.(req);
+      const up = httpRequest({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    this.port = (server.address() as { port: number }).port;
+    this.#server = server;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.#server;
+    this.#server = undefined;
+    if (!s) return;
+    const closed = new Promise((r) => s.close(r));
+    s.closeAllConnections();
+    await closed;
   }
 }
