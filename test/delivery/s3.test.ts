@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -214,6 +215,42 @@ describe('s3 destination: crash and resume', () => {
     assert.ok(s.writes.length - writesBefore <= paths.length - done.length + 1, 'only the rest went up (plus at most the file cut by the close)');
     await assertIdentical(s, rec.dir, paths);
     assert.deepEqual(await new UploadJournal(dataDir, 's3-test').all(), []);
+  });
+
+  it('a process SIGKILLed mid-upload: the next process resumes from the journal, nothing done is sent again', async () => {
+    const s = await server();
+    const dataDir = tmp('s3-kill');
+    dirs.push(dataDir);
+    const rec = await makeRecording(dataDir, STREAM);
+    const { paths } = await snapshot(rec.dir);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'upload-child.ts')], {
+      env: { ...process.env, OPENRTMS_UPLOAD_CHILD: JSON.stringify({ config: config(s), dataDir, recording: rec }) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+    // Killed as the large file's first part arrives: no close, no flush, the multipart upload left open.
+    s.onRequest = (req) => {
+      if (req.method === 'PUT' && req.url?.includes('big.jpg') && req.url.includes('partNumber=1')) child.kill('SIGKILL');
+    };
+    assert.equal(await exited, 'SIGKILL', 'the uploader was killed');
+    s.onRequest = undefined;
+    assert.doesNotMatch(out, /finished/);
+    const done = Object.keys((await new UploadJournal(dataDir, 's3-test').all())[0]!.uploaded);
+    assert.ok(done.length >= 2 && !done.includes('frames/big.jpg') && !done.includes('manifest.json'), `done before the kill: ${done}`);
+    const requestsBefore = s.requests.length;
+
+    let resumed: UploadedFile[] | undefined;
+    const next = destination(s, dataDir, {}, (files) => (resumed = files));
+    await next.start!();
+    await until(() => resumed !== undefined, 30_000, 'the resumed upload');
+    assert.deepEqual(resumed!.map((f) => f.path), paths);
+    for (const path of done) assert.equal(s.writesOf(objectKey(PREFIX, STREAM, path)), 1, `${path} written once`);
+    const asked = s.requests.slice(requestsBefore).filter((r) => done.some((path) => decodeURIComponent(r).includes(objectKey(PREFIX, STREAM, path))));
+    assert.deepEqual(asked, [], 'nothing asked again for the files done before the kill');
+    assert.equal(s.writes.at(-1)!.key, objectKey(PREFIX, STREAM, 'manifest.json'));
+    await assertIdentical(s, rec.dir, paths);
   });
 
   it('with the journal lost, the objects metadata keeps a repeated upload from sending anything', async () => {
