@@ -8,7 +8,6 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import { DeliveryError } from '../errors.js';
 import { safeName } from '../recorder/paths.js';
 import { matchesFilter } from './match.js';
@@ -55,9 +54,17 @@ export interface StorageDestinationOptions extends UploadTuning {
   match?: DestinationMatch;
 }
 
+/** Structural, so pino or the hub's narrower logger both fit; `error` falls back to `warn`. */
+export interface StorageLogger {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+  error?(o: object, m?: string): void;
+}
+
 export interface StorageDeps {
   dataDir: string;
-  logger?: Logger;
+  /** Gets destination names, stream ids, paths and error lines; never a credential or connection string. */
+  logger?: StorageLogger;
   /**
    * Called when a recording resumed from the journal by `start()` (which no caller awaits) is
    * uploaded, so the hub can still announce `recording.ready`.
@@ -212,7 +219,8 @@ export class StorageDestination implements Destination {
       job.entry.failedAt = Date.now();
       job.entry.error = `${e.code}: ${e.message}`;
       await this.#journal.write(job.entry).catch(() => {});
-      this.#deps.logger?.error({ ...log, code: e.code, filesFailed: left }, e.message);
+      const logger = this.#deps.logger;
+      (logger?.error ?? logger?.warn)?.call(logger, { ...log, code: e.code, filesFailed: left }, e.message);
       throw e;
     }
   }

@@ -301,8 +301,13 @@ describe('s3 destination: deleteLocal', () => {
     dirs.push(dataDir);
     const rec = await makeRecording(dataDir, STREAM);
     const { paths } = await snapshot(rec.dir);
-    const d = destination(s, dataDir, { deleteLocal: true, maxAgeHours: 1.5 / 3600 });
+    const lines: string[] = [];
+    const logger = { info: (o: object, m?: string) => lines.push(JSON.stringify(o) + m), warn: (o: object, m?: string) => lines.push(JSON.stringify(o) + m), error: (o: object, m?: string) => lines.push(JSON.stringify(o) + m) };
+    const d = createS3Destination({ ...config(s), deleteLocal: true, maxAgeHours: 1.5 / 3600, accessKeyId: 'AKIA-NEVER-LOGGED', secretAccessKey: 'secret-never-logged' }, { dataDir, logger });
+    dests.push(d);
     await assert.rejects(d.recordingFinished!(rec), (e: unknown) => e instanceof DeliveryError && e.code === 'DELIVERY_UPLOAD_FAILED');
+    assert.ok(lines.some((l) => /retrying/.test(l)) && lines.some((l) => /DELIVERY_UPLOAD_FAILED/.test(l)), 'the outage and the failure are logged');
+    assert.ok(!lines.some((l) => /never-logged/i.test(l)), 'credentials never reach the log');
     assert.ok(existsSync(join(rec.dir, 'manifest.json')), 'nothing deleted');
     const st = d.stats();
     assert.equal(st.failed, paths.length, 'every file counted failed');
