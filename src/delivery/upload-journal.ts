@@ -4,7 +4,9 @@
  * uploaded and verified (size + SHA-256). It is what lets a restarted process finish a recording
  * without uploading any file twice. Written aside and renamed, so a crash never leaves a torn one.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StreamInfo } from '../pipeline/types.js';
 import { safeName } from '../recorder/paths.js';
@@ -24,12 +26,85 @@ export interface JournalEntry {
   error?: string;
 }
 
+/** Who holds a recording's upload: `<host>:<pid>:<random>`, and when it last said so. */
+interface Lock {
+  owner: string;
+  host: string;
+  pid: number;
+  at: number;
+}
+
 export class UploadJournal {
   readonly dir: string;
+  /** This instance, as lock owner: unique even for a restarted container that got the same pid. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly #staleMs: number;
   #seq = 0;
 
-  constructor(dataDir: string, destinationName: string) {
+  /**
+   * `staleMs`: a lock not refreshed for this long belongs to a dead process (default 60 s); holders
+   * refresh theirs every third of it ({@link UploadJournal.refresh}).
+   */
+  constructor(dataDir: string, destinationName: string, staleMs = 60_000) {
     this.dir = join(dataDir, 'delivery', 'uploads', safeName(destinationName));
+    this.#staleMs = staleMs;
+  }
+
+  #lockFile(rtmsStreamId: string): string {
+    return join(this.dir, `${safeName(rtmsStreamId)}.lock`);
+  }
+
+  /**
+   * Takes the recording's upload for this process, unless another live one holds it. Several
+   * processes sharing a data dir (a cluster on a shared volume) then never upload the same recording
+   * at once, and a dead one's unfinished uploads are taken over. Best effort: two processes that
+   * find the same stale lock in the same instant may both upload it, which costs a duplicate, never a loss.
+   */
+  async claim(rtmsStreamId: string): Promise<boolean> {
+    await mkdir(this.dir, { recursive: true });
+    const file = this.#lockFile(rtmsStreamId);
+    const mine: Lock = { owner: this.owner, host: hostname(), pid: process.pid, at: Date.now() };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(file, JSON.stringify(mine), { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const held = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Lock, () => undefined);
+      if (held?.owner === this.owner) return true;
+      if (held && !this.#stale(held)) return false;
+      // Unreadable: being written this instant (fresh), or torn by a crash long ago (stale).
+      if (!held && (await stat(file).then((st) => Date.now() - st.mtimeMs < this.#staleMs, () => false))) return false;
+      await rm(file, { force: true });
+    }
+    return false;
+  }
+
+  #stale(l: Lock): boolean {
+    if (Date.now() - l.at > this.#staleMs) return true;
+    if (l.host !== hostname()) return false;
+    // Same machine: a holder whose process is gone, or an earlier life of this very pid (a restarted container), is dead now.
+    if (l.pid === process.pid) return true;
+    try {
+      process.kill(l.pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+
+  /** Says again that this process holds the lock (every third of the stale time). */
+  async refresh(rtmsStreamId: string): Promise<void> {
+    const tmp = join(this.dir, `.${safeName(rtmsStreamId)}.lock.${process.pid}.${++this.#seq}.tmp`);
+    await writeFile(tmp, JSON.stringify({ owner: this.owner, host: hostname(), pid: process.pid, at: Date.now() } satisfies Lock));
+    await rename(tmp, this.#lockFile(rtmsStreamId));
+  }
+
+  async release(rtmsStreamId: string): Promise<void> {
+    const file = this.#lockFile(rtmsStreamId);
+    const held = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Lock, () => undefined);
+    if (held?.owner === this.owner) await rm(file, { force: true });
   }
 
   #file(rtmsStreamId: string): string {

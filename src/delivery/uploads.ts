@@ -44,6 +44,13 @@ export interface UploadTuning {
   retryMaxMs?: number;
   /** Recordings uploaded at the same time. Default 2. */
   concurrency?: number;
+  /**
+   * Processes sharing a data dir (a cluster on a shared volume) lock each recording they upload; a lock
+   * not refreshed for this long is a dead process's, and its upload is taken over. Default 60000.
+   */
+  lockStaleMs?: number;
+  /** How often the journal is scanned again for uploads a dead process left (after `start()`). Default 60000. */
+  rescanMs?: number;
 }
 
 export interface StorageDestinationOptions extends UploadTuning {
@@ -74,6 +81,8 @@ export interface StorageDeps {
 
 interface Job {
   entry: JournalEntry;
+  /** This process holds the recording's lock (taken before anything is uploaded). */
+  claimed: boolean;
   /** Paths to upload, manifest last; undefined until the directory is listed. */
   files?: string[];
   done: number;
@@ -96,6 +105,9 @@ export class StorageDestination implements Destination {
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
   readonly #concurrency: number;
+  readonly #lockStaleMs: number;
+  readonly #rescanMs: number;
+  #timers: NodeJS.Timeout[] = [];
   readonly #jobs = new Map<string, Job>();
   readonly #abort = new AbortController();
   #running = 0;
@@ -111,7 +123,9 @@ export class StorageDestination implements Destination {
     this.#o = options;
     this.#store = store;
     this.#deps = deps;
-    this.#journal = new UploadJournal(deps.dataDir, options.name);
+    this.#lockStaleMs = options.lockStaleMs ?? 60_000;
+    this.#rescanMs = options.rescanMs ?? 60_000;
+    this.#journal = new UploadJournal(deps.dataDir, options.name, this.#lockStaleMs);
     this.#maxAgeMs = (options.maxAgeHours ?? 24) * 3_600_000;
     this.#retryMinMs = options.retryMinMs ?? 1000;
     this.#retryMaxMs = options.retryMaxMs ?? 60_000;
@@ -122,12 +136,31 @@ export class StorageDestination implements Destination {
     return matchesFilter(this.#o.match, stream, eventType);
   }
 
-  /** Resumes every unfinished upload the journal holds (a previous process stopped or crashed). */
+  /**
+   * Resumes every unfinished upload the journal holds (a previous process stopped or crashed), and
+   * keeps looking for ones another process sharing the data dir left when it died.
+   */
   async start(): Promise<void> {
+    if (this.#closed || this.#timers.length) return;
+    await this.#resume();
+    const rescan = setInterval(() => void this.#resume().catch((err) => this.#deps.logger?.warn({ destination: this.name, error: describe(err) }, 'could not scan the upload journal')), this.#rescanMs);
+    // Locks are refreshed while held, so other processes see this one alive.
+    const heartbeat = setInterval(() => {
+      for (const [id, job] of this.#jobs) if (job.claimed) void this.#journal.refresh(id).catch(() => {});
+    }, Math.max(50, this.#lockStaleMs / 3));
+    rescan.unref();
+    heartbeat.unref();
+    this.#timers.push(rescan, heartbeat);
+  }
+
+  async #resume(): Promise<void> {
     for (const entry of await this.#journal.all()) {
-      if (entry.failedAt !== undefined || this.#jobs.has(entry.info.rtmsStreamId)) continue;
-      this.#deps.logger?.info({ destination: this.name, rtmsStreamId: entry.info.rtmsStreamId, uploaded: Object.keys(entry.uploaded).length }, 'resuming an unfinished upload');
-      const job = this.#schedule(entry);
+      const id = entry.info.rtmsStreamId;
+      if (this.#closed || entry.failedAt !== undefined || this.#jobs.has(id)) continue;
+      // Held by another live process (sharing this data dir): its upload, not ours.
+      if (!(await this.#journal.claim(id)) || this.#jobs.has(id) || this.#closed) continue;
+      this.#deps.logger?.info({ destination: this.name, rtmsStreamId: id, uploaded: Object.keys(entry.uploaded).length }, 'resuming an unfinished upload');
+      const job = this.#schedule(entry, false, true);
       job.promise.then(
         (files) => this.#deps.onResumedUpload?.({ info: entry.info, dir: entry.dir }, files),
         () => {}, // reported where it failed
@@ -165,6 +198,7 @@ export class StorageDestination implements Destination {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
+      for (const t of this.#timers.splice(0)) clearInterval(t);
       this.#abort.abort();
       for (const wake of this.#waiting.splice(0)) wake();
       await Promise.allSettled([...this.#jobs.values()].map((j) => j.promise));
@@ -173,8 +207,8 @@ export class StorageDestination implements Destination {
     return this.#closing;
   }
 
-  #schedule(entry: JournalEntry, fresh = false): Job {
-    const job: Job = { entry, done: 0, promise: undefined as never };
+  #schedule(entry: JournalEntry, fresh = false, claimed = false): Job {
+    const job: Job = { entry, claimed, done: 0, promise: undefined as never };
     job.promise = this.#run(job, fresh).finally(() => this.#jobs.delete(entry.info.rtmsStreamId));
     this.#jobs.set(entry.info.rtmsStreamId, job);
     return job;
@@ -184,6 +218,25 @@ export class StorageDestination implements Destination {
     const { info } = job.entry;
     const log = { destination: this.name, rtmsStreamId: info.rtmsStreamId };
     try {
+      return await this.#claimedRun(job, fresh, log);
+    } finally {
+      if (job.claimed) await this.#journal.release(info.rtmsStreamId).catch(() => {});
+    }
+  }
+
+  async #claimedRun(job: Job, fresh: boolean, log: { destination: string; rtmsStreamId: string }): Promise<UploadedFile[]> {
+    const { info } = job.entry;
+    try {
+      // Another process sharing the data dir may be uploading this stream already: wait for it (or for it to die).
+      let delay = this.#retryMinMs;
+      while (!job.claimed) {
+        this.#checkOpen();
+        job.claimed = await this.#journal.claim(info.rtmsStreamId);
+        if (!job.claimed) {
+          await this.#sleep(delay);
+          delay = Math.min(this.#retryMaxMs, delay * 2);
+        }
+      }
       if (fresh) {
         // A journal left by an earlier process for this stream keeps what it verified (unless it gave up).
         const old = await this.#journal.read(info.rtmsStreamId);

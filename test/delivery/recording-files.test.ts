@@ -68,3 +68,25 @@ describe('UploadJournal', () => {
     assert.equal(await j.read('s/1+='), undefined);
   });
 });
+
+describe('UploadJournal locks', () => {
+  it('a lock from another machine holds while refreshed and is taken over once stale; one of our own is ours', async () => {
+    const dataDir = tmp('lock');
+    dirs.push(dataDir);
+    const a = new UploadJournal(dataDir, 'd', 500);
+    const b = new UploadJournal(dataDir, 'd', 500);
+    assert.equal(await a.claim('s1'), true);
+    assert.equal(await a.claim('s1'), true, 'claiming again is fine');
+    const lock = join(a.dir, 's1.lock');
+    // As if held by a process on another host (its liveness cannot be checked): only time tells.
+    writeFileSync(lock, JSON.stringify({ owner: 'other:1:x', host: 'other-host', pid: 1, at: Date.now() }));
+    assert.equal(await b.claim('s1'), false, 'fresh: held');
+    writeFileSync(lock, JSON.stringify({ owner: 'other:1:x', host: 'other-host', pid: 1, at: Date.now() - 1000 }));
+    assert.equal(await b.claim('s1'), true, 'stale: taken over');
+    assert.equal(await a.claim('s1'), true, 'same pid, another instance: an earlier life of this process, so stale');
+    await b.release('s1');
+    assert.equal(readdirSync(a.dir).includes('s1.lock'), true, 'release only removes a lock one holds');
+    await a.release('s1');
+    assert.equal(readdirSync(a.dir).includes('s1.lock'), false);
+  });
+});

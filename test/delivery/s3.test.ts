@@ -10,7 +10,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3Destination } from '../../src/delivery/s3.js';
-import { objectKey } from '../../src/delivery/uploads.js';
+import { objectKey, type UploadTuning } from '../../src/delivery/uploads.js';
+import { safeName } from '../../src/recorder/paths.js';
 import { digestFile, listRecording } from '../../src/delivery/recording-files.js';
 import { UploadJournal } from '../../src/delivery/upload-journal.js';
 import type { Destination, S3DestinationConfig, UploadedFile } from '../../src/delivery/types.js';
@@ -35,7 +36,7 @@ async function server(): Promise<S3Server> {
   return s;
 }
 
-function config(s: S3Server, extra: Partial<S3DestinationConfig> & { maxAgeHours?: number } = {}): S3DestinationConfig & { retryMinMs: number; retryMaxMs: number } {
+function config(s: S3Server, extra: Partial<S3DestinationConfig> & UploadTuning = {}): S3DestinationConfig & UploadTuning {
   return { type: 's3', name: 's3-test', bucket: s.bucket, prefix: PREFIX, region: 'us-east-1', endpoint: s.endpoint, forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', deleteLocal: false, retryMinMs: 200, retryMaxMs: 1000, ...extra };
 }
 
@@ -250,6 +251,35 @@ describe('s3 destination: crash and resume', () => {
     const asked = s.requests.slice(requestsBefore).filter((r) => done.some((path) => decodeURIComponent(r).includes(objectKey(PREFIX, STREAM, path))));
     assert.deepEqual(asked, [], 'nothing asked again for the files done before the kill');
     assert.equal(s.writes.at(-1)!.key, objectKey(PREFIX, STREAM, 'manifest.json'));
+    await assertIdentical(s, rec.dir, paths);
+  });
+
+  it('processes sharing a data dir: a live one\'s upload is left alone, a dead one\'s is taken over', async () => {
+    const s = await server();
+    await s.stop(); // the child's upload waits, retrying, with its lock held
+    const dataDir = tmp('s3-shared');
+    dirs.push(dataDir);
+    const rec = await makeRecording(dataDir, STREAM);
+    const { paths } = await snapshot(rec.dir);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'upload-child.ts')], {
+      env: { ...process.env, OPENRTMS_UPLOAD_CHILD: JSON.stringify({ config: config(s), dataDir, recording: rec }) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    await until(() => existsSync(join(new UploadJournal(dataDir, 's3-test').dir, `${safeName(STREAM)}.lock`)), 20_000, 'the child to lock its upload');
+
+    let resumed: UploadedFile[] | undefined;
+    const other = destination(s, dataDir, { rescanMs: 200 }, (files) => (resumed = files));
+    await other.start!();
+    await sleep(1000);
+    assert.equal(other.stats().queued, 0, 'the live process holds it: not resumed here');
+    child.kill('SIGKILL');
+    await exited;
+    await until(() => other.stats().queued > 0, 10_000, 'the rescan to take the dead process\'s upload over');
+    await s.start();
+    await until(() => resumed !== undefined, 30_000, 'the taken-over upload');
+    assert.equal(resumed!.length, paths.length);
+    for (const path of paths) assert.equal(s.writesOf(objectKey(PREFIX, STREAM, path)), 1, `${path} written once`);
     await assertIdentical(s, rec.dir, paths);
   });
 
