@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DeliveryError } from '../errors.js';
 import { safeName } from '../recorder/paths.js';
 import { matchesFilter } from './match.js';
-import { contentTypeOf, digestFile, listRecording } from './recording-files.js';
+import { MANIFEST, contentTypeOf, digestFile, listRecording } from './recording-files.js';
 import type { DeliveryEventType, DeliveryStream, Destination, DestinationMatch, DestinationStats, DestinationType, FinishedRecording, UploadedFile } from './types.js';
 import { UploadJournal, type JournalEntry } from './upload-journal.js';
 
@@ -284,7 +284,8 @@ export class StorageDestination implements Destination {
       return await listRecording(job.entry.dir);
     } catch (err) {
       const known = Object.keys(job.entry.uploaded);
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.#o.deleteLocal && known.length) return known.sort((a, b) => (a === 'manifest.json' ? 1 : b === 'manifest.json' ? -1 : a < b ? -1 : 1));
+      // deleteLocal removes the directory only after the last file (the manifest) is journaled: then the journal is the whole set.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.#o.deleteLocal && known.includes(MANIFEST)) return known.sort((a, b) => (a === MANIFEST ? 1 : b === MANIFEST ? -1 : a < b ? -1 : 1));
       throw new DeliveryError('DELIVERY_SOURCE_MISSING', `recording directory ${job.entry.dir} cannot be read (${describe(err)}); nothing to upload`, { destination: this.name }, { cause: err });
     }
   }
@@ -305,25 +306,40 @@ export class StorageDestination implements Destination {
     if (known && known.bytes === local.bytes && known.sha256 === local.sha256) return { path, ...known };
 
     const result: UploadedFile = { path, url: this.#store.urlOf(key), bytes: local.bytes, sha256: local.sha256 };
+    let verified = false;
     await this.#retrying(entry, path, async (signal) => {
-      if (!this.#prepared) {
-        await this.#store.prepare(signal);
-        this.#prepared = true;
+      if (!verified) {
+        try {
+          if (!this.#prepared) {
+            await this.#store.prepare(signal);
+            this.#prepared = true;
+          }
+          verified = await this.#putVerified(key, file, path, local, signal);
+        } catch (err) {
+          this.#prepared = false; // the container may be what went missing: made again on the next attempt
+          throw err;
+        }
       }
-      // Already there with the same content (uploaded before a crash erased the journal, or the answer was lost): not again.
-      const remote = await this.#store.head(key, signal);
-      if (remote && remote.bytes === local.bytes && remote.sha256 === local.sha256) return;
-      await this.#store.put({ key, file, bytes: local.bytes, sha256: local.sha256, contentType: contentTypeOf(path), signal });
-      const back = await this.#store.head(key, signal);
-      if (!back || back.bytes !== local.bytes || back.sha256 !== local.sha256) {
-        throw new DeliveryError('DELIVERY_VERIFY_FAILED', `${key} read back as ${back ? `${back.bytes} bytes, sha256 ${back.sha256 ?? 'none'}` : 'missing'}, expected ${local.bytes} bytes, sha256 ${local.sha256}`, { path });
-      }
+      // In the retried part too: a journal write that fails (disk full) is tried again, not the upload.
+      entry.uploaded[path] = { url: result.url, bytes: result.bytes, sha256: result.sha256 };
+      await this.#journal.write(entry);
     });
-    entry.uploaded[path] = { url: result.url, bytes: result.bytes, sha256: result.sha256 };
-    await this.#journal.write(entry);
     job.done++;
     this.#counts.delivered++;
     return result;
+  }
+
+  /** Uploads unless the object already holds this content, then reads it back; true once the object matches. */
+  async #putVerified(key: string, file: string, path: string, local: { bytes: number; sha256: string }, signal: AbortSignal): Promise<true> {
+    // Already there with the same content (uploaded before a crash erased the journal, or the answer was lost): not again.
+    const remote = await this.#store.head(key, signal);
+    if (remote && remote.bytes === local.bytes && remote.sha256 === local.sha256) return true;
+    await this.#store.put({ key, file, bytes: local.bytes, sha256: local.sha256, contentType: contentTypeOf(path), signal });
+    const back = await this.#store.head(key, signal);
+    if (!back || back.bytes !== local.bytes || back.sha256 !== local.sha256) {
+      throw new DeliveryError('DELIVERY_VERIFY_FAILED', `${key} read back as ${back ? `${back.bytes} bytes, sha256 ${back.sha256 ?? 'none'}` : 'missing'}, expected ${local.bytes} bytes, sha256 ${local.sha256}`, { path });
+    }
+    return true;
   }
 
   /** Runs `attempt` until it succeeds; backoff between failures; gives up past the job's max age. */
