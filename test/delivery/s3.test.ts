@@ -101,6 +101,9 @@ describe('s3 destination: a finished recording', () => {
     assert.equal(writes.length, keys.length, 'one write per file');
     assert.equal(writes.at(-1)!.key, objectKey(PREFIX, STREAM, 'manifest.json'), 'manifest.json is written last');
     assert.equal(writes.find((w) => w.key.endsWith('frames/big.jpg'))!.kind, 'multipart', 'a large file goes up in parts');
+    const wav = writes.find((w) => w.key.endsWith('audio/mixed.wav'))!;
+    assert.equal(wav.checksum, Buffer.from(digests.get('audio/mixed.wav')!.sha256, 'hex').toString('base64'), 'PutObject carries the SHA-256 checksum for the server to check');
+    assert.equal(writes.find((w) => w.key.endsWith('frames/big.jpg'))!.checksum, 'SHA256', 'the multipart upload announces SHA-256 part checksums');
 
     const c = client(s);
     const head = await c.send(new HeadObjectCommand({ Bucket: s.bucket, Key: objectKey(PREFIX, STREAM, 'audio/mixed.wav') }));

@@ -31,6 +31,8 @@ export function freePort(): Promise<number> {
 export interface ObjectWrite {
   key: string;
   kind: 'put' | 'multipart';
+  /** The flexible-checksum header a PutObject carried (base64 SHA-256), or the algorithm announced for a multipart upload. */
+  checksum?: string;
 }
 
 export class S3Server {
@@ -58,8 +60,9 @@ export class S3Server {
       const url = new URL(req.url ?? '/', 'http://x');
       this.requests.push(`${req.method} ${url.pathname}${url.search}`);
       const key = decodeURIComponent(url.pathname.slice(this.bucket.length + 2));
-      if (req.method === 'PUT' && !url.searchParams.has('uploadId')) this.writes.push({ key, kind: 'put' });
-      if (req.method === 'POST' && url.searchParams.has('uploads')) this.writes.push({ key, kind: 'multipart' });
+      const header = (name: string) => (typeof req.headers[name] === 'string' ? { checksum: req.headers[name] as string } : {});
+      if (req.method === 'PUT' && !url.searchParams.has('uploadId')) this.writes.push({ key, kind: 'put', ...header('x-amz-checksum-sha256') });
+      if (req.method === 'POST' && url.searchParams.has('uploads')) this.writes.push({ key, kind: 'multipart', ...header('x-amz-checksum-algorithm') });
       this.onRequest?.(req);
     });
     this.#srv = srv;
