@@ -19,14 +19,24 @@ export function createS3Destination(config: S3DestinationConfig & UploadTuning, 
 }
 
 export class S3Store implements ObjectStore {
-  readonly #client: S3Client;
+  readonly #config: S3DestinationConfig;
+  #client: S3Client;
   readonly #bucket: string;
-  /** Cleared when the server refuses checksum headers (some S3-compatible stores); metadata still carries the SHA-256. */
+  /**
+   * Cleared when the server refuses checksum headers (some S3-compatible stores): from then on the
+   * client sends none, not even the SDK's default CRC32; the metadata still carries the SHA-256.
+   */
   #checksum: ChecksumAlgorithm | undefined = 'SHA256';
 
   constructor(config: S3DestinationConfig) {
+    this.#config = config;
     this.#bucket = config.bucket;
-    this.#client = new S3Client({
+    this.#client = this.#makeClient(true);
+  }
+
+  #makeClient(checksums: boolean): S3Client {
+    const config = this.#config;
+    return new S3Client({
       region: config.region || 'us-east-1',
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       forcePathStyle: config.forcePathStyle,
@@ -36,6 +46,7 @@ export class S3Store implements ObjectStore {
       maxAttempts: 2,
       // A server that accepts the connection and then stalls must not hold a file forever.
       requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+      ...(checksums ? {} : { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }),
     });
   }
 
@@ -79,6 +90,8 @@ export class S3Store implements ObjectStore {
       } catch (err) {
         if (this.#checksum && refusesChecksum(err)) {
           this.#checksum = undefined;
+          this.#client.destroy();
+          this.#client = this.#makeClient(false);
           continue;
         }
         throw err;

@@ -65,7 +65,7 @@ async function assertIdentical(container: string, dir: string, paths: string[]):
 }
 
 describe('azure-blob destination', () => {
-  it('creates the container and uploads every file byte-identical, manifest.json last, SHA-256 in metadata', async () => {
+  it('creates the container and uploads every file byte-identical, manifest.json last, SHA-256 in metadata', { timeout: 60_000 }, async () => {
     const dataDir = tmp('az-rt');
     dirs.push(dataDir);
     const rec = await makeRecording(dataDir, STREAM);
@@ -88,7 +88,7 @@ describe('azure-blob destination', () => {
     assert.deepEqual(d.stats(), { queued: 0, delivered: paths.length, retried: 0, failed: 0, lagMs: 0 });
   });
 
-  it('waits out the emulator being down and uploads everything once when it is back', async () => {
+  it('waits out the emulator being down and uploads everything once when it is back', { timeout: 60_000 }, async () => {
     const dataDir = tmp('az-down');
     dirs.push(dataDir);
     const rec = await makeRecording(dataDir, STREAM);
@@ -112,7 +112,7 @@ describe('azure-blob destination', () => {
     await assertIdentical('meetings-down', rec.dir, paths);
   });
 
-  it('a new destination on the same data dir finishes what a closed one started, without re-uploading', async () => {
+  it('a new destination on the same data dir finishes what a closed one started, without re-uploading', { timeout: 60_000 }, async () => {
     const dataDir = tmp('az-resume');
     dirs.push(dataDir);
     const rec = await makeRecording(dataDir, STREAM);

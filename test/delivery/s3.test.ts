@@ -16,7 +16,7 @@ import { digestFile, listRecording } from '../../src/delivery/recording-files.js
 import { UploadJournal } from '../../src/delivery/upload-journal.js';
 import type { Destination, S3DestinationConfig, UploadedFile } from '../../src/delivery/types.js';
 import { DeliveryError } from '../../src/errors.js';
-import { S3Server, freePort, makeRecording, sleep, tmp, until } from './storage-helpers.js';
+import { CountingProxy, S3Server, freePort, makeRecording, sleep, tmp, until } from './storage-helpers.js';
 
 const STREAM = 'rtms/stream+id==';
 const PREFIX = 'rtms/';
@@ -78,7 +78,7 @@ describe('s3 destination: a finished recording', () => {
     s = await server();
   });
 
-  it('uploads every file byte-identical under <prefix><encoded stream id>/, manifest.json last, with its SHA-256', async () => {
+  it('uploads every file byte-identical under <prefix><encoded stream id>/, manifest.json last, with its SHA-256', { timeout: 60_000 }, async () => {
     const dataDir = tmp('s3-rt');
     dirs.push(dataDir);
     const rec = await makeRecording(dataDir, STREAM);
@@ -118,7 +118,7 @@ describe('s3 destination: a finished recording', () => {
 });
 
 describe('s3 destination: the storage server is down', () => {
-  it('retries while it is down and uploads everything exactly once when it is back', async () => {
+  it('retries while it is down and uploads everything exactly once when it is back', { timeout: 60_000 }, async () => {
     const s = await server();
     await s.stop();
     const dataDir = tmp('s3-down');
@@ -150,7 +150,7 @@ describe('s3 destination: the storage server is down', () => {
     assert.equal(d.stats().lagMs, 0);
   });
 
-  it('survives the server going away in the middle of a multipart upload', async () => {
+  it('survives the server going away in the middle of a multipart upload', { timeout: 60_000 }, async () => {
     const s = await server();
     const dataDir = tmp('s3-mid');
     dirs.push(dataDir);
@@ -182,7 +182,7 @@ describe('s3 destination: the storage server is down', () => {
 });
 
 describe('s3 destination: crash and resume', () => {
-  it('a new destination on the same data dir finishes what a closed one started, without re-uploading', async () => {
+  it('a new destination on the same data dir finishes what a closed one started, without re-uploading', { timeout: 60_000 }, async () => {
     const s = await server();
     const dataDir = tmp('s3-resume');
     dirs.push(dataDir);
@@ -221,7 +221,7 @@ describe('s3 destination: crash and resume', () => {
     assert.deepEqual(await new UploadJournal(dataDir, 's3-test').all(), []);
   });
 
-  it('a process SIGKILLed mid-upload: the next process resumes from the journal, nothing done is sent again', async () => {
+  it('a process SIGKILLed mid-upload: the next process resumes from the journal, nothing done is sent again', { timeout: 60_000 }, async () => {
     const s = await server();
     const dataDir = tmp('s3-kill');
     dirs.push(dataDir);
@@ -257,7 +257,7 @@ describe('s3 destination: crash and resume', () => {
     await assertIdentical(s, rec.dir, paths);
   });
 
-  it('processes sharing a data dir: a live one\'s upload is left alone, a dead one\'s is taken over', async () => {
+  it('processes sharing a data dir: a live one\'s upload is left alone, a dead one\'s is taken over', { timeout: 60_000 }, async () => {
     const s = await server();
     await s.stop(); // the child's upload waits, retrying, with its lock held
     const dataDir = tmp('s3-shared');
@@ -286,7 +286,7 @@ describe('s3 destination: crash and resume', () => {
     await assertIdentical(s, rec.dir, paths);
   });
 
-  it('with the journal lost, the objects metadata keeps a repeated upload from sending anything', async () => {
+  it('with the journal lost, the objects metadata keeps a repeated upload from sending anything', { timeout: 60_000 }, async () => {
     const s = await server();
     const dataDir = tmp('s3-nojournal');
     dirs.push(dataDir);
@@ -304,7 +304,7 @@ describe('s3 destination: crash and resume', () => {
 });
 
 describe('s3 destination: deleteLocal', () => {
-  it('removes the recording only once every file is uploaded and verified', async () => {
+  it('removes the recording only once every file is uploaded and verified', { timeout: 60_000 }, async () => {
     const s = await server();
     const dataDir = tmp('s3-delete');
     dirs.push(dataDir);
@@ -327,7 +327,7 @@ describe('s3 destination: deleteLocal', () => {
     c.destroy();
   });
 
-  it('keeps the recording when the upload fails for good (max age), and reports the failure', async () => {
+  it('keeps the recording when the upload fails for good (max age), and reports the failure', { timeout: 60_000 }, async () => {
     const s = await server();
     await s.stop();
     const dataDir = tmp('s3-fail');
@@ -351,5 +351,39 @@ describe('s3 destination: deleteLocal', () => {
     const next = destination(s, dataDir, { deleteLocal: true });
     await next.start!();
     assert.equal(next.stats().queued, 0);
+  });
+});
+
+describe('s3 destination: a store without flexible checksums', () => {
+  it('uploads without the checksum headers once the server refuses them; the SHA-256 metadata still verifies', { timeout: 60_000 }, async () => {
+    const s = await server();
+    const proxy = new CountingProxy(s.port);
+    await proxy.start();
+    let refused = 0;
+    // As some S3-compatible stores answer: 400 naming the header.
+    proxy.intercept = (req, res) => {
+      if (!Object.keys(req.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')) return false;
+      refused++;
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRequest</Code><Message>x-amz-checksum-sha256 is not supported</Message><RequestId>1</RequestId></Error>');
+      return true;
+    };
+    const dataDir = tmp('s3-nochecksum');
+    dirs.push(dataDir);
+    const rec = await makeRecording(dataDir, STREAM);
+    const { paths } = await snapshot(rec.dir);
+    const d = createS3Destination({ ...config(s), endpoint: `http://127.0.0.1:${proxy.port}` }, { dataDir });
+    dests.push(d);
+    try {
+      const files = await d.recordingFinished!(rec);
+      assert.equal(files.length, paths.length);
+      assert.ok(refused >= 1, 'the checksum headers were sent first');
+      assert.equal(d.stats().retried, 0, 'the fallback is not an outage');
+      for (const path of paths) assert.equal(s.writesOf(objectKey(PREFIX, STREAM, path)), 1, `${path} stored once`);
+      await assertIdentical(s, rec.dir, paths);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -175,6 +175,8 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
 export class CountingProxy {
   readonly requests: { method: string; path: string; query: URLSearchParams }[] = [];
   onRequest?: (req: IncomingMessage) => void;
+  /** Answers a request itself instead of forwarding it (true when it did). */
+  intercept?: (req: IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   #server?: Server;
   port = 0;
   constructor(readonly targetPort: number) {}
@@ -184,6 +186,7 @@ export class CountingProxy {
       const url = new URL(req.url ?? '/', 'http://x');
       this.requests.push({ method: req.method ?? '', path: decodeURIComponent(url.pathname), query: url.searchParams });
       this.onRequest?.(req);
+      if (this.intercept?.(req, res)) return;
       const up = httpRequest({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);

@@ -64,7 +64,7 @@ function dest(dataDir: string, store: ObjectStore, extra: Partial<ConstructorPar
 }
 
 describe('upload engine', () => {
-  it('uploads again when the read-back does not match, and counts the retry', async () => {
+  it('uploads again when the read-back does not match, and counts the retry', { timeout: 60_000 }, async () => {
     const dataDir = tmp('eng-verify');
     dirs.push(dataDir);
     const store = new MemoryStore();
@@ -78,7 +78,7 @@ describe('upload engine', () => {
     await d.close();
   });
 
-  it('one stream handed over twice is one job; no more recordings at once than the concurrency', async () => {
+  it('one stream handed over twice is one job; no more recordings at once than the concurrency', { timeout: 60_000 }, async () => {
     const dataDir = tmp('eng-conc');
     dirs.push(dataDir);
     const store = new MemoryStore();
@@ -97,7 +97,7 @@ describe('upload engine', () => {
     await assert.rejects(d.recordingFinished(a), { code: 'DELIVERY_CLOSED' });
   });
 
-  it('a crash between deleteLocal and the journal removal: the next start finishes without the store', async () => {
+  it('a crash between deleteLocal and the journal removal: the next start finishes without the store', { timeout: 60_000 }, async () => {
     const dataDir = tmp('eng-deleted');
     dirs.push(dataDir);
     const store = new MemoryStore();
@@ -115,7 +115,7 @@ describe('upload engine', () => {
     await d.close();
   });
 
-  it('a recording whose directory is gone, with nothing journaled, fails at once as DELIVERY_SOURCE_MISSING', async () => {
+  it('a recording whose directory is gone, with nothing journaled, fails at once as DELIVERY_SOURCE_MISSING', { timeout: 60_000 }, async () => {
     const dataDir = tmp('eng-missing');
     dirs.push(dataDir);
     const d = dest(dataDir, new MemoryStore());
