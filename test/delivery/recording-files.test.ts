@@ -23,7 +23,9 @@ describe('listRecording', () => {
     assert.deepEqual(await listRecording(dir), ['audio/16778240.wav', 'audio/mixed.wav', 'chat.jsonl', 'events.jsonl', 'frames/a/1.jpg', 'share/share.mp4', 'transcript.jsonl', 'video/active.mp4', 'manifest.json']);
   });
   it('refuses a directory that does not exist', async () => {
-    await assert.rejects(listRecording(join(tmp('none'), 'missing')), { code: 'ENOENT' });
+    const dir = tmp('none');
+    dirs.push(dir);
+    await assert.rejects(listRecording(join(dir, 'missing')), { code: 'ENOENT' });
   });
 });
 
