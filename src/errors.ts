@@ -44,6 +44,11 @@ export type ErrorCode =
   | 'RECORDING_WRITE_FAILED'
   // cluster
   | 'CLUSTER_UNAVAILABLE'
+  // delivery to object storage (S3, Azure Blob)
+  | 'DELIVERY_UPLOAD_FAILED'
+  | 'DELIVERY_VERIFY_FAILED'
+  | 'DELIVERY_SOURCE_MISSING'
+  | 'DELIVERY_CLOSED'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
@@ -88,3 +93,9 @@ export class StoreError extends OpenRtmsError {}
 
 /** A recording could not be written (disk full, file too large, I/O error); the stream goes on. */
 export class RecordingError extends OpenRtmsError {}
+
+/**
+ * An upload to a destination failed for good (retried past its max age, a local file gone, the
+ * destination closed before it finished) or did not verify. The journal keeps what was done.
+ */
+export class DeliveryError extends OpenRtmsError {}
