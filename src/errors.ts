@@ -44,6 +44,9 @@ export type ErrorCode =
   | 'RECORDING_WRITE_FAILED'
   // cluster
   | 'CLUSTER_UNAVAILABLE'
+  // delivery: RTMP restream
+  | 'DELIVERY_FFMPEG_MISSING'
+  | 'DELIVERY_RTMP_FAILED'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'

@@ -1,0 +1,199 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { attachPipeline, type PipelineHandle } from '../../src/pipeline/index.js';
+import type { StreamInfo, StreamSink } from '../../src/pipeline/types.js';
+import { validateScenario } from '../../src/emulator/scenario.js';
+import { createRtmpDestination, type DeliveryLogger, type RtmpSink } from '../../src/delivery/rtmp.js';
+import { ffmpegArgs, maskUrl } from '../../src/delivery/ffmpeg.js';
+import { FlvVideoWriter, flvHeader } from '../../src/delivery/flv.js';
+import { loadH264 } from '../../src/media/assets.js';
+import type { RtmpDestinationConfig } from '../../src/delivery/types.js';
+import { runEmulated } from '../helpers/harness.js';
+import { probeFlv, rtmpUnavailable, startRtmpServer, type RtmpServer } from './rtmp-server.js';
+
+const KEY = 'sk-live-0123456789abcdef';
+
+/** Two people with cameras, one speaking: camera video (25 fps, keyframe every second) and mixed audio. */
+function meeting(durationS: number) {
+  return validateScenario({
+    name: 'restream',
+    duration_s: durationS,
+    participants: [
+      { user_id: 1, user_name: 'Ada', video: true },
+      { user_id: 2, user_name: 'Grace', video: true },
+    ],
+    timeline: [
+      { at: 0.3, type: 'speak', user_id: 1, text: 'first line', duration: durationS / 2 - 0.5 },
+      { at: durationS / 2, type: 'speak', user_id: 2, text: 'second line', duration: durationS / 2 - 0.5 },
+    ],
+  });
+}
+
+function captureLogger() {
+  const lines: { level: string; msg: string; obj: object }[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg: msg ?? '', obj });
+  const logger: DeliveryLogger = { error: at('error'), warn: at('warn'), info: at('info') };
+  return { logger, lines };
+}
+
+/** Counts what a sink next to the restream receives (the "other sinks"). */
+function counter() {
+  const c = { audio: 0, video: 0, closed: false };
+  const sink: StreamSink = {
+    onAudio: () => void c.audio++,
+    onVideo: () => void c.video++,
+    close: async () => void (c.closed = true),
+  };
+  return { c, sink };
+}
+
+async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; during?: (sink: RtmpSink) => Promise<void> } = {}) {
+  const { logger, lines } = captureLogger();
+  const dest = createRtmpDestination(config, { logger, tuning: opts.tuning });
+  const other = counter();
+  let sink: RtmpSink | undefined;
+  let pipeline: PipelineHandle | undefined;
+  let during: Promise<void> | undefined;
+  const t0 = Date.now();
+  const result = await runEmulated({ scenario: meeting(durationS) }, { media: ['audio', 'video'] }, {
+    onJoined: (j) => {
+      const info: StreamInfo = { rtmsStreamId: String(j.payload.rtms_stream_id), product: 'meeting', meetingUuid: String(j.payload.meeting_uuid), startedAt: Date.now() };
+      sink = dest.sinkFor(info);
+      pipeline = attachPipeline(j.client, info, [sink, other.sink]);
+      if (opts.during) during = opts.during(sink);
+    },
+  });
+  await during;
+  const statsBeforeClose = dest.stats();
+  const stateBeforeClose = sink!.state;
+  const closeStarted = Date.now();
+  await pipeline!.close();
+  const closeMs = Date.now() - closeStarted;
+  const stats = dest.stats();
+  await dest.close();
+  return { result, sink: sink!, stats, statsBeforeClose, stateBeforeClose, lines, other: other.c, closeMs, wallS: (Date.now() - t0) / 1000 };
+}
+
+describe('rtmp destination: pure parts', () => {
+  it('masks the stream key (last path segment and query) of the URL', () => {
+    assert.equal(maskUrl(`rtmp://a.rtmp.youtube.com/live2/${KEY}`), 'rtmp://a.rtmp.youtube.com/live2/***');
+    assert.equal(maskUrl(`rtmps://live.example:443/app/${KEY}?token=abc123`), 'rtmps://live.example:443/app/***');
+    assert.equal(maskUrl('not a url'), '***');
+  });
+
+  it('ffmpeg copies the H.264 and encodes the PCM to AAC, on one clock (-copyts)', () => {
+    const args = ffmpegArgs({ ffmpegPath: 'ffmpeg', url: 'rtmp://h/app/k', video: true, sampleRate: 16000, channels: 1 });
+    const s = args.join(' ');
+    assert.match(s, /-copyts .*-f flv -i pipe:0 .*-f s16le -ar 16000 -ac 1 -i pipe:3 .*-c:v copy -c:a aac .*-f flv rtmp:\/\/h\/app\/k$/);
+    const audioOnly = ffmpegArgs({ ffmpegPath: 'ffmpeg', url: 'rtmp://h/app/k', video: false, sampleRate: 8000, channels: 1 }).join(' ');
+    assert.doesNotMatch(audioOnly, /pipe:0|-c:v/);
+    assert.match(audioOnly, /-ar 8000 -ac 1 -i pipe:3 -map 0:a:0/);
+  });
+
+  it('FLV tags carry the given timestamp and a sequence header before the first keyframe only', () => {
+    const clip = loadH264('camera');
+    const w = new FlvVideoWriter();
+    const first = w.frame(clip.accessUnits[0].data, 0x01234567);
+    assert.equal(first.keyframe, true);
+    const tags = first.tags!;
+    // Tag 1: sequence header (AVCPacketType 0); tag 2: the keyframe (type 1), both at the timestamp.
+    assert.equal(tags[0], 9);
+    assert.equal(tags[12], 0);
+    const size1 = tags.readUIntBE(1, 3) + 11 + 4;
+    assert.equal(tags.readUInt32BE(size1 - 4), size1 - 4);
+    for (const o of [0, size1]) assert.equal((tags[o + 7] << 24) | tags.readUIntBE(o + 4, 3), 0x01234567);
+    assert.equal(tags[size1 + 11], 0x17);
+    assert.equal(tags[size1 + 12], 1);
+    const second = w.frame(clip.accessUnits[1].data, 40);
+    assert.equal(second.keyframe, false);
+    assert.equal(second.tags![11], 0x27);
+    assert.equal(w.frame(clip.accessUnits[25].data, 1000).tags![12], 1, 'same SPS/PPS: no new sequence header');
+    assert.equal(flvHeader().subarray(0, 3).toString(), 'FLV');
+  });
+});
+
+const unavailable = rtmpUnavailable();
+
+describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
+  let server: RtmpServer;
+  before(async () => {
+    server = await startRtmpServer({ append: true });
+  });
+  after(async () => server?.close());
+
+  it('pushes H.264 video and AAC audio as long as the meeting; the key never reaches a log', async () => {
+    const name = 'meeting1';
+    const r = await restream({ type: 'rtmp', name: 'yt', url: `${server.base}/${name}-${KEY}` }, 6);
+    await server.settled();
+    const files = server.recordings();
+    assert.equal(files.length, 1, `one recording: ${files} ${server.errorLog().slice(-500)}`);
+    const p = probeFlv(files[0]);
+    assert.deepEqual(p.codecs, ['aac', 'h264'], JSON.stringify(p));
+    const video = p.streams.find((s) => s.codec === 'h264')!;
+    const audio = p.streams.find((s) => s.codec === 'aac')!;
+    assert.ok(Math.abs(p.duration - 6) <= 1.5, `recording ${p.duration} s for a 6 s meeting`);
+    assert.ok(Math.abs(audio.duration - 6) <= 1.5, `audio ${audio.duration} s`);
+    assert.ok(Math.abs(video.duration - 6) <= 1.5, `video ${video.duration} s`);
+    // A/V sync: both start within 100 ms of each other (the first keyframe is the first video frame).
+    assert.ok(Math.abs(video.start - audio.start) <= 0.1, `video starts at ${video.start}, audio at ${audio.start}`);
+    assert.equal(r.stats.retried, 0);
+    assert.equal(r.stats.failed, 0);
+    assert.equal(r.stats.dropped, 0, 'nothing dropped on an idle machine');
+    assert.equal(r.stats.queued, 0, 'everything written after close');
+    const sent = r.result.summary.sent.audio + r.result.summary.sent.video;
+    assert.ok(r.stats.delivered >= sent - 5 && r.stats.delivered <= sent, `delivered ${r.stats.delivered} of ${sent} frames`);
+    assert.equal(r.sink.counts.runs, 1);
+    const logged = JSON.stringify(r.lines);
+    assert.ok(!logged.includes(KEY), 'stream key in a log line');
+    assert.match(logged, /pushing video and audio to rtmp:\/\/127\.0\.0\.1:\d+\/live\/\*\*\*/);
+    console.log(`restream: ${p.duration.toFixed(2)} s recorded, ${r.stats.delivered} frames, close ${r.closeMs} ms, run ${r.wallS.toFixed(1)} s`);
+  });
+
+  it('restarts ffmpeg killed mid-stream at the next keyframe; the recording continues and the restart is counted', async () => {
+    const name = 'meeting2';
+    let killedPid: number | undefined;
+    const r = await restream({ type: 'rtmp', name: 'twitch', url: `${server.base}/${name}` }, 8, {
+      tuning: { backoffMs: 200 },
+      during: async (sink) => {
+        // Wait for the first run to push for a while, then kill it the hard way.
+        const t0 = Date.now();
+        while (sink.counts.delivered < 100 && Date.now() - t0 < 8000) await new Promise((res) => setTimeout(res, 50));
+        killedPid = sink.ffmpegPid;
+        assert.ok(killedPid, 'ffmpeg running');
+        process.kill(killedPid, 'SIGKILL');
+        while (sink.counts.runs < 2 && Date.now() - t0 < 8000) await new Promise((res) => setTimeout(res, 50));
+        assert.notEqual(sink.ffmpegPid, killedPid);
+      },
+    });
+    await server.settled();
+    assert.equal(r.stats.retried, 1, JSON.stringify(r.stats));
+    assert.equal(r.stats.failed, 0);
+    assert.equal(r.sink.counts.runs, 2);
+    assert.ok(r.lines.some((l) => l.level === 'warn' && /ffmpeg was killed \(SIGKILL\); restarting in 200 ms/.test(l.msg)), JSON.stringify(r.lines));
+    const files = server.recordings().filter((f) => f.includes(name));
+    assert.ok(files.length >= 1);
+    // record_append: the second publish continues the same file after the first one's end.
+    const p = probeFlv(files.at(-1)!);
+    assert.deepEqual(p.codecs, ['aac', 'h264']);
+    // Lost: the time between the kill and the next keyframe after the backoff (≤ ~1.5 s).
+    assert.ok(p.duration >= 8 - 2.5 && p.duration <= 8 + 1, `recording ${p.duration} s of an 8 s meeting with one restart`);
+    assert.equal(r.result.summary.missed.audio, 0);
+  });
+
+  it('a missing ffmpeg is one counted error line; the stream and the other sinks are unaffected', async () => {
+    const r = await restream({ type: 'rtmp', name: 'broken', url: `${server.base}/never-${KEY}`, ffmpegPath: '/nonexistent/ffmpeg' }, 3);
+    const errors = r.lines.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(r.lines));
+    assert.equal(errors[0].msg, `rtmp destination "broken": ffmpeg not found (install Debian's ffmpeg package or set ffmpegPath)`);
+    assert.ok(!errors[0].msg.includes('\n'));
+    assert.equal(r.stats.failed, 1);
+    assert.equal(r.stats.retried, 0);
+    assert.equal(r.stateBeforeClose, 'failed');
+    const { sent, missed } = r.result.summary;
+    assert.deepEqual([missed.audio, missed.video], [0, 0]);
+    assert.equal(r.other.audio, sent.audio, 'the other sink got every audio frame');
+    assert.equal(r.other.video, sent.video, 'the other sink got every video frame');
+    assert.ok(!JSON.stringify(r.lines).includes(KEY));
+    assert.equal(server.recordings().filter((f) => f.includes('never')).length, 0);
+  });
+});
