@@ -452,8 +452,15 @@ function describeExit(e: FfmpegExit): string {
   return e.stderrTail ? `${how}: ${e.stderrTail}` : how;
 }
 
+/** What `createRtmpDestination` returns: a Destination whose sinks and figures are typed. */
+export interface RtmpDestination extends Destination {
+  readonly type: 'rtmp';
+  sinkFor(info: StreamInfo): RtmpSink;
+  stats(): RtmpStats;
+}
+
 /** The `rtmp` destination: a restream sink per matching stream, figures summed over them. */
-export function createRtmpDestination(config: RtmpDestinationConfig, deps: RtmpDeps = {}): Destination & { sinkFor(info: StreamInfo): RtmpSink; stats(): RtmpStats } {
+export function createRtmpDestination(config: RtmpDestinationConfig, deps: RtmpDeps = {}): RtmpDestination {
   const tuning: RtmpTuning = { ...RTMP_DEFAULTS, ...deps.tuning };
   const finished: Totals = { delivered: 0, retried: 0, failed: 0, dropped: 0 };
   const live = new Set<RtmpSink>();

@@ -13,16 +13,20 @@ import { probeFlv, rtmpUnavailable, startRtmpServer, type RtmpServer } from './r
 
 const KEY = 'sk-live-0123456789abcdef';
 
-/** Two people with cameras, one speaking: camera video (25 fps, keyframe every second) and mixed audio. */
-function meeting(durationS: number) {
+/**
+ * Two people speaking in turn: mixed audio from the start, camera video (25 fps, a keyframe every
+ * second) from `cameraAtS` (0 = from the start).
+ */
+function meeting(durationS: number, cameraAtS = 0) {
   return validateScenario({
     name: 'restream',
     duration_s: durationS,
     participants: [
-      { user_id: 1, user_name: 'Ada', video: true },
-      { user_id: 2, user_name: 'Grace', video: true },
+      { user_id: 1, user_name: 'Ada', video: cameraAtS === 0 },
+      { user_id: 2, user_name: 'Grace', video: cameraAtS === 0 },
     ],
     timeline: [
+      ...(cameraAtS > 0 ? [{ at: cameraAtS, type: 'video_on', user_id: 1 }, { at: cameraAtS, type: 'video_on', user_id: 2 }] : []),
       { at: 0.3, type: 'speak', user_id: 1, text: 'first line', duration: durationS / 2 - 0.5 },
       { at: durationS / 2, type: 'speak', user_id: 2, text: 'second line', duration: durationS / 2 - 0.5 },
     ],
@@ -47,7 +51,7 @@ function counter() {
   return { c, sink };
 }
 
-async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; during?: (sink: RtmpSink) => Promise<void> } = {}) {
+async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; cameraAtS?: number; during?: (sink: RtmpSink) => Promise<void> } = {}) {
   const { logger, lines } = captureLogger();
   const dest = createRtmpDestination(config, { logger, tuning: opts.tuning });
   const other = counter();
@@ -55,7 +59,7 @@ async function restream(config: RtmpDestinationConfig, durationS: number, opts: 
   let pipeline: PipelineHandle | undefined;
   let during: Promise<void> | undefined;
   const t0 = Date.now();
-  const result = await runEmulated({ scenario: meeting(durationS) }, { media: ['audio', 'video'] }, {
+  const result = await runEmulated({ scenario: meeting(durationS, opts.cameraAtS) }, { media: ['audio', 'video'] }, {
     onJoined: (j) => {
       const info: StreamInfo = { rtmsStreamId: String(j.payload.rtms_stream_id), product: 'meeting', meetingUuid: String(j.payload.meeting_uuid), startedAt: Date.now() };
       sink = dest.sinkFor(info);
@@ -121,9 +125,10 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
   });
   after(async () => server?.close());
 
-  it('pushes H.264 video and AAC audio as long as the meeting; the key never reaches a log', async () => {
+  it('pushes H.264 video and AAC audio as long as the meeting, in sync; the key never reaches a log', async () => {
     const name = 'meeting1';
-    const r = await restream({ type: 'rtmp', name: 'yt', url: `${server.base}/${name}-${KEY}` }, 6);
+    // Cameras come on 1.5 s in: the video must start 1.5 s after the audio, not be pulled to zero.
+    const r = await restream({ type: 'rtmp', name: 'yt', url: `${server.base}/${name}-${KEY}` }, 6, { cameraAtS: 1.5 });
     await server.settled();
     const files = server.recordings();
     assert.equal(files.length, 1, `one recording: ${files} ${server.errorLog().slice(-500)}`);
@@ -133,9 +138,9 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     const audio = p.streams.find((s) => s.codec === 'aac')!;
     assert.ok(Math.abs(p.duration - 6) <= 1.5, `recording ${p.duration} s for a 6 s meeting`);
     assert.ok(Math.abs(audio.duration - 6) <= 1.5, `audio ${audio.duration} s`);
-    assert.ok(Math.abs(video.duration - 6) <= 1.5, `video ${video.duration} s`);
-    // A/V sync: both start within 100 ms of each other (the first keyframe is the first video frame).
-    assert.ok(Math.abs(video.start - audio.start) <= 0.1, `video starts at ${video.start}, audio at ${audio.start}`);
+    assert.ok(Math.abs(video.duration - 4.5) <= 1, `video ${video.duration} s`);
+    // A/V sync: the first camera frame (a keyframe) is 1.5 s after the first audio, as it was sent.
+    assert.ok(Math.abs(video.start - audio.start - 1.5) <= 0.1, `video starts at ${video.start}, audio at ${audio.start}`);
     assert.equal(r.stats.retried, 0);
     assert.equal(r.stats.failed, 0);
     assert.equal(r.stats.dropped, 0, 'nothing dropped on an idle machine');
