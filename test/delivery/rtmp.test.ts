@@ -8,6 +8,10 @@ import { ffmpegArgs, maskUrl } from '../../src/delivery/ffmpeg.js';
 import { FlvVideoWriter, flvHeader } from '../../src/delivery/flv.js';
 import { loadH264 } from '../../src/media/assets.js';
 import type { RtmpDestinationConfig } from '../../src/delivery/types.js';
+import type { Product } from '../../src/protocol/index.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runEmulated } from '../helpers/harness.js';
 import { probeFlv, rtmpUnavailable, startRtmpServer, type RtmpServer } from './rtmp-server.js';
 
@@ -51,7 +55,7 @@ function counter() {
   return { c, sink };
 }
 
-async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; cameraAtS?: number; during?: (sink: RtmpSink) => Promise<void> } = {}) {
+async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; cameraAtS?: number; product?: Product; during?: (sink: RtmpSink) => Promise<void> } = {}) {
   const { logger, lines } = captureLogger();
   const dest = createRtmpDestination(config, { logger, tuning: opts.tuning });
   const other = counter();
@@ -59,9 +63,9 @@ async function restream(config: RtmpDestinationConfig, durationS: number, opts: 
   let pipeline: PipelineHandle | undefined;
   let during: Promise<void> | undefined;
   const t0 = Date.now();
-  const result = await runEmulated({ scenario: meeting(durationS, opts.cameraAtS) }, { media: ['audio', 'video'] }, {
+  const result = await runEmulated({ scenario: meeting(durationS, opts.cameraAtS), product: opts.product }, opts.product ? {} : { media: ['audio', 'video'] }, {
     onJoined: (j) => {
-      const info: StreamInfo = { rtmsStreamId: String(j.payload.rtms_stream_id), product: 'meeting', meetingUuid: String(j.payload.meeting_uuid), startedAt: Date.now() };
+      const info: StreamInfo = { rtmsStreamId: String(j.payload.rtms_stream_id), product: opts.product ?? 'meeting', meetingUuid: String(j.payload.meeting_uuid), startedAt: Date.now() };
       sink = dest.sinkFor(info);
       pipeline = attachPipeline(j.client, info, [sink, other.sink]);
       if (opts.during) during = opts.during(sink);
@@ -200,5 +204,47 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     assert.equal(r.other.video, sent.video, 'the other sink got every video frame');
     assert.ok(!JSON.stringify(r.lines).includes(KEY));
     assert.equal(server.recordings().filter((f) => f.includes('never')).length, 0);
+  });
+
+  it('a Phone call (no video granted) goes out as audio only, as long as the call', async () => {
+    const name = 'phone1';
+    const r = await restream({ type: 'rtmp', name: 'audio', url: `${server.base}/${name}` }, 4, { product: 'phone' });
+    await server.settled();
+    assert.equal(r.result.summary.sent.video, 0);
+    const files = server.recordings().filter((f) => f.includes(name));
+    assert.equal(files.length, 1);
+    const p = probeFlv(files[0]);
+    assert.deepEqual(p.codecs, ['aac']);
+    assert.ok(Math.abs(p.streams[0].duration - 4) <= 1, `audio ${p.streams[0].duration} s of a 4 s call`);
+    assert.match(JSON.stringify(r.lines), /pushing audio only/);
+    assert.deepEqual([r.stats.retried, r.stats.failed], [0, 0]);
+  });
+
+  it('an ffmpeg that stops reading: video dropped to keyframes and counted, the stuck run killed and restarted, the reader never waits', async () => {
+    // A stand-in that starts and never reads its pipes (as ffmpeg does when the server stops taking data).
+    const dir = mkdtempSync(join(tmpdir(), 'openrtms-stall-'));
+    const fake = join(dir, 'ffmpeg');
+    writeFileSync(fake, '#!/bin/sh\nexec sleep 60\n');
+    chmodSync(fake, 0o755);
+    try {
+      const r = await restream({ type: 'rtmp', name: 'stuck', url: `${server.base}/stuck-${KEY}`, ffmpegPath: fake }, 5, {
+        tuning: { maxVideoQueueMs: 300, maxAudioQueueMs: 1000, backoffMs: 100, stopTimeoutMs: 1000 },
+      });
+      assert.ok(r.statsBeforeClose.dropped > 20, `dropped ${r.statsBeforeClose.dropped}`);
+      assert.ok(r.statsBeforeClose.retried >= 1, `retried ${r.statsBeforeClose.retried}`);
+      assert.ok(r.lines.some((l) => /ffmpeg stopped reading; restarting it/.test(l.msg)));
+      // Bounded: what waits is at most a few seconds of media, not the whole meeting.
+      assert.ok(r.statsBeforeClose.queued < 250, `queued ${r.statsBeforeClose.queued}`);
+      const { sent, missed } = r.result.summary;
+      assert.deepEqual([missed.audio, missed.video], [0, 0]);
+      assert.equal(r.other.audio, sent.audio);
+      assert.equal(r.other.video, sent.video);
+      // close(): the pipes are closed, the stand-in ignores it and is killed after stopTimeoutMs.
+      assert.ok(r.closeMs >= 900 && r.closeMs < 4000, `close took ${r.closeMs} ms`);
+      assert.ok(r.lines.some((l) => /did not finish within 1000 ms and was killed/.test(l.msg)), JSON.stringify(r.lines));
+      console.log(`stall: ${JSON.stringify(r.statsBeforeClose)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
