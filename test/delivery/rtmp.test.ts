@@ -9,7 +9,7 @@ import { FlvVideoWriter, flvHeader } from '../../src/delivery/flv.js';
 import { loadH264 } from '../../src/media/assets.js';
 import type { RtmpDestinationConfig } from '../../src/delivery/types.js';
 import type { Product } from '../../src/protocol/index.js';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEmulated } from '../helpers/harness.js';
@@ -120,6 +120,51 @@ describe('rtmp destination: pure parts', () => {
   });
 });
 
+/** Video tags of an FLV: [timestamp, keyframe, AVCPacketType]. */
+function flvTags(buf: Buffer): { ts: number; key: boolean; packetType: number }[] {
+  const out: { ts: number; key: boolean; packetType: number }[] = [];
+  for (let o = 13; o + 11 <= buf.length; ) {
+    const size = buf.readUIntBE(o + 1, 3);
+    if (buf[o] === 9) out.push({ ts: (buf[o + 7] << 24) | buf.readUIntBE(o + 4, 3), key: buf[o + 11] >> 4 === 1, packetType: buf[o + 12] });
+    o += 11 + size + 4;
+  }
+  return out;
+}
+
+describe('rtmp destination: what reaches ffmpeg', () => {
+  it('per-participant video: follows the active speaker, switching at the new speaker\'s next keyframe', async () => {
+    // A stand-in ffmpeg that keeps what arrives on stdin (the FLV video input).
+    const dir = mkdtempSync(join(tmpdir(), 'openrtms-follow-'));
+    const fake = join(dir, 'ffmpeg');
+    writeFileSync(fake, `#!/bin/sh\nexec cat > ${join(dir, 'video.flv')}\n`);
+    chmodSync(fake, 0o755);
+    try {
+      const dest = createRtmpDestination({ type: 'rtmp', name: 'follow', url: 'rtmp://127.0.0.1:1/live/x', ffmpegPath: fake });
+      const sink = dest.sinkFor({ rtmsStreamId: 's', product: 'meeting', meetingUuid: 'm', startedAt: 0 });
+      sink.onJoined({ audio: { codec: 1, sample_rate: 1, channel: 1 }, video: { codec: 7, data_opt: 4 } }, false);
+      const clip = loadH264('camera').accessUnits;
+      const t0 = 1_700_000_000_000;
+      for (let i = 0; i < 100; i++) {
+        if (i === 30) sink.onEvent({ type: 'active_speaker', timestamp: t0 + i * 40, userId: 2, userName: 'Grace' });
+        // Ada's frames on even 40 ms steps (keyframes at 0, 50), Grace's 20 ms later (keyframes at 40, 90).
+        sink.onVideo({ userId: 1, userName: 'Ada', data: clip[i % 50].data, timestamp: t0 + i * 40, receivedAt: Date.now(), kind: 'video' });
+        sink.onVideo({ userId: 2, userName: 'Grace', data: clip[(i + 10) % 50].data, timestamp: t0 + i * 40 + 20, receivedAt: Date.now(), kind: 'video' });
+      }
+      await sink.close();
+      const tags = flvTags(readFileSync(join(dir, 'video.flv'))).filter((t) => t.packetType === 1);
+      const ada = tags.filter((t) => t.ts % 40 === 0).map((t) => t.ts / 40);
+      const grace = tags.filter((t) => t.ts % 40 === 20).map((t) => (t.ts - 20) / 40);
+      assert.deepEqual(ada, Array.from({ length: 41 }, (_, i) => i), 'Ada until Grace\'s keyframe (20 ms after her frame 40)');
+      assert.deepEqual(grace, Array.from({ length: 60 }, (_, i) => 40 + i), 'Grace from her keyframe on');
+      assert.ok(tags.find((t) => t.ts === 40 * 40 + 20)!.key);
+      assert.equal(sink.counts.dropped, 0);
+      await dest.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 const unavailable = rtmpUnavailable();
 
 describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
@@ -204,6 +249,19 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     assert.equal(r.other.video, sent.video, 'the other sink got every video frame');
     assert.ok(!JSON.stringify(r.lines).includes(KEY));
     assert.equal(server.recordings().filter((f) => f.includes('never')).length, 0);
+  });
+
+  it('a camera that comes on after the wait for video: audio-only first, then a new run with video (not a failure)', async () => {
+    const name = 'latecam';
+    const r = await restream({ type: 'rtmp', name: 'late', url: `${server.base}/${name}` }, 6, { cameraAtS: 2.5, tuning: { videoWaitMs: 1000 } });
+    await server.settled();
+    assert.equal(r.sink.counts.runs, 2);
+    assert.deepEqual([r.stats.retried, r.stats.failed], [0, 0]);
+    const msgs = r.lines.map((l) => l.msg).join('\n');
+    assert.match(msgs, /pushing audio only[\s\S]*video appeared; starting a new ffmpeg run[\s\S]*pushing video and audio/);
+    const files = server.recordings().filter((f) => f.includes(name));
+    const p = probeFlv(files.at(-1)!);
+    assert.deepEqual(p.codecs, ['aac', 'h264'], JSON.stringify(p));
   });
 
   it('a Phone call (no video granted) goes out as audio only, as long as the call', async () => {
