@@ -132,6 +132,58 @@ function flvTags(buf: Buffer): { ts: number; key: boolean; packetType: number }[
 }
 
 describe('rtmp destination: what reaches ffmpeg', () => {
+  it('audio: a 1 s gap in the frames is filled with silence, sample-exact, so the AAC input stays continuous', async () => {
+    // A stand-in that keeps the PCM pipe (fd 3); no video granted, so the run is audio only.
+    const dir = mkdtempSync(join(tmpdir(), 'openrtms-gap-'));
+    const fake = join(dir, 'ffmpeg');
+    writeFileSync(fake, `#!/bin/sh\nexec cat <&3 > ${join(dir, 'audio.pcm')}\n`);
+    chmodSync(fake, 0o755);
+    try {
+      const dest = createRtmpDestination({ type: 'rtmp', name: 'gap', url: 'rtmp://127.0.0.1:1/live/x', ffmpegPath: fake });
+      const sink = dest.sinkFor({ rtmsStreamId: 's', product: 'phone', meetingUuid: 'm', startedAt: 0 });
+      sink.onJoined({ audio: { codec: 1, sample_rate: 1, channel: 1 } }, false);
+      const t0 = Date.now();
+      const frame = Buffer.alloc(640, 0x11); // 320 samples of 0x1111
+      for (let i = 0; i < 100; i++) {
+        if (i >= 30 && i < 80) continue; // frames 30..79 never arrive
+        sink.onAudio({ userId: 0, userName: '', data: frame, timestamp: t0 + i * 20, receivedAt: t0 + i * 20 });
+      }
+      await sink.close();
+      const pcm = readFileSync(join(dir, 'audio.pcm'));
+      assert.equal(pcm.length, 100 * 640, '2 s of 16 kHz mono: the 1 s gap is there as samples');
+      assert.ok(pcm.subarray(30 * 640, 80 * 640).every((b) => b === 0), 'the gap is silence');
+      assert.ok(pcm.subarray(80 * 640).every((b) => b === 0x11), 'the frames after it follow it');
+      assert.equal(sink.counts.delivered, 50);
+      await dest.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('audio: when the mixed audio stops arriving, silence keeps the track going (1 s behind the clock)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openrtms-quiet-'));
+    const fake = join(dir, 'ffmpeg');
+    writeFileSync(fake, `#!/bin/sh\nexec cat <&3 > ${join(dir, 'audio.pcm')}\n`);
+    chmodSync(fake, 0o755);
+    try {
+      const dest = createRtmpDestination({ type: 'rtmp', name: 'quiet', url: 'rtmp://127.0.0.1:1/live/x', ffmpegPath: fake });
+      const sink = dest.sinkFor({ rtmsStreamId: 's', product: 'phone', meetingUuid: 'm', startedAt: 0 });
+      sink.onJoined({ audio: { codec: 1, sample_rate: 1, channel: 1 } }, false);
+      // RTMS clock 5 s ahead of ours: the padding must follow the stream's clock, not ours.
+      const skew = 5000;
+      const t0 = Date.now();
+      for (let i = 0; i < 10; i++) sink.onAudio({ userId: 0, userName: '', data: Buffer.alloc(640, 0x11), timestamp: t0 + skew + i * 20, receivedAt: t0 });
+      await new Promise((r) => setTimeout(r, 2600));
+      const waitedMs = Date.now() - t0;
+      await sink.close();
+      const ms = readFileSync(join(dir, 'audio.pcm')).length / 32;
+      assert.ok(ms >= waitedMs - 1000 - 600 && ms <= waitedMs - 1000 + 100, `${ms} ms of audio after ${waitedMs} ms with 200 ms of frames`);
+      await dest.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('per-participant video: follows the active speaker, switching at the new speaker\'s next keyframe', async () => {
     // A stand-in ffmpeg that keeps what arrives on stdin (the FLV video input).
     const dir = mkdtempSync(join(tmpdir(), 'openrtms-follow-'));
