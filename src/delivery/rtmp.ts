@@ -341,7 +341,14 @@ export class RtmpSink implements StreamSink {
 
   #start(withVideo: boolean, timestamp: number): void {
     const origin = this.#held.length ? Math.min(this.#held[0].timestamp, timestamp) : timestamp;
-    const run = new FfmpegRun({ ffmpegPath: this.config.ffmpegPath ?? 'ffmpeg', url: this.config.url, video: withVideo, sampleRate: this.#rate, channels: this.#channels });
+    let run: FfmpegRun;
+    try {
+      run = new FfmpegRun({ ffmpegPath: this.config.ffmpegPath ?? 'ffmpeg', url: this.config.url, video: withVideo, sampleRate: this.#rate, channels: this.#channels });
+    } catch (err) {
+      // spawn() throws only for arguments it refuses outright (an empty path): as good as missing.
+      this.#fail(new OpenRtmsError('DELIVERY_RTMP_FAILED', `rtmp destination "${this.config.name}": ffmpeg could not be started (${(err as Error).message.split('\n')[0]})`, { destination: this.config.name }));
+      return;
+    }
     this.#run = run;
     this.counts.runs++;
     this.#runVideo = withVideo;
@@ -391,7 +398,7 @@ export class RtmpSink implements StreamSink {
     const lived = Date.now() - run.startedAt;
     if (lived >= this.tuning.stableRunMs) this.#restarts = 0;
     if (this.#restarts >= this.tuning.maxRestarts) {
-      this.#fail(new OpenRtmsError('DELIVERY_RTMP_FAILED', `rtmp destination "${this.config.name}": ffmpeg failed ${this.#restarts + 1} times in a row; giving up on stream ${this.info.rtmsStreamId} (last: ${describeExit(e)})`, { destination: this.config.name }));
+      this.#fail(new OpenRtmsError('DELIVERY_RTMP_FAILED', `rtmp destination "${this.config.name}": ffmpeg failed ${this.#restarts + 1} time${this.#restarts ? 's' : ''} in a row; giving up on stream ${this.info.rtmsStreamId} (last: ${describeExit(e)})`, { destination: this.config.name }));
       return;
     }
     const delay = Math.min(this.tuning.maxBackoffMs, this.tuning.backoffMs * 2 ** this.#restarts);

@@ -316,6 +316,25 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     assert.deepEqual(p.codecs, ['aac', 'h264'], JSON.stringify(p));
   });
 
+  it('a refused connection: ffmpeg\'s own message is logged with the key masked, and the stream is given up after maxRestarts', async () => {
+    const { logger, lines } = captureLogger();
+    const dest = createRtmpDestination({ type: 'rtmp', name: 'refused', url: `rtmp://127.0.0.1:1/live2/${KEY}?auth=${KEY}` }, { logger, tuning: { maxRestarts: 0 } });
+    const sink = dest.sinkFor({ rtmsStreamId: 's', product: 'phone', meetingUuid: 'm', startedAt: 0 });
+    sink.onJoined({ audio: {} }, false);
+    const t0 = Date.now();
+    for (let i = 0; sink.state !== 'failed' && i < 500; i++) {
+      sink.onAudio({ userId: 0, userName: '', data: Buffer.alloc(640), timestamp: t0 + i * 20, receivedAt: Date.now() });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(sink.state, 'failed');
+    await dest.close();
+    const errors = lines.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(lines));
+    assert.match(errors[0].msg, /^rtmp destination "refused": ffmpeg failed 1 time in a row; giving up on stream s \(last: exited with code 1: .*Connection refused/);
+    assert.ok(!JSON.stringify(lines).includes(KEY), JSON.stringify(lines));
+    assert.deepEqual([dest.stats().failed, dest.stats().retried], [1, 0]);
+  });
+
   it('a Phone call (no video granted) goes out as audio only, as long as the call', async () => {
     const name = 'phone1';
     const r = await restream({ type: 'rtmp', name: 'audio', url: `${server.base}/${name}` }, 4, { product: 'phone' });
