@@ -9,7 +9,10 @@ import { FlvVideoWriter, flvHeader } from '../../src/delivery/flv.js';
 import { loadH264 } from '../../src/media/assets.js';
 import type { RtmpDestinationConfig } from '../../src/delivery/types.js';
 import type { Product } from '../../src/protocol/index.js';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Emulator } from '../../src/emulator/index.js';
+import { createRuntime } from '../../src/server/runtime.js';
+import { openStore } from '../../src/store/open.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEmulated } from '../helpers/harness.js';
@@ -333,6 +336,45 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     assert.match(errors[0].msg, /^rtmp destination "refused": ffmpeg failed 1 time in a row; giving up on stream s \(last: exited with code 1: .*Connection refused/);
     assert.ok(!JSON.stringify(lines).includes(KEY), JSON.stringify(lines));
     assert.deepEqual([dest.stats().failed, dest.stats().retried], [1, 0]);
+  });
+
+  it('in the server runtime (extraSinks): one working and one broken restream, the recording and the store get everything', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-rtmp-runtime-'));
+    const { logger, lines } = captureLogger();
+    const store = await openStore({ dataDir, databaseUrl: null });
+    const good = createRtmpDestination({ type: 'rtmp', name: 'good', url: `${server.base}/runtime-${KEY}` }, { logger });
+    const broken = createRtmpDestination({ type: 'rtmp', name: 'broken', url: `${server.base}/never2`, ffmpegPath: '/nonexistent/ffmpeg' }, { logger });
+    const creds = { clientId: 'rt', clientSecret: 'rt-secret', secretToken: 'rt-token' };
+    const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, extraSinks: (info) => [broken.sinkFor(info), good.sinkFor(info)] });
+    const emu = new Emulator({ ...creds, webhookUrl: `${(await runtime.app.listen(0, '127.0.0.1')).url}/webhook`, scenario: meeting(5) });
+    try {
+      await emu.start();
+      const final = await emu.run();
+      await new Promise((r) => setTimeout(r, 300)); // the last media frames are read after the stop webhook
+      await runtime.shutdown();
+      const summary = emu.summary(final.duration_s, final.completed);
+      assert.deepEqual([summary.missed.audio, summary.missed.video], [0, 0]);
+      await server.settled();
+      const p = probeFlv(server.recordings().find((f) => f.includes('runtime'))!);
+      assert.deepEqual(p.codecs, ['aac', 'h264']);
+      assert.ok(Math.abs(p.duration - 5) <= 1.5, `restream ${p.duration} s`);
+      assert.deepEqual([good.stats().failed, broken.stats().failed], [0, 1]);
+      assert.equal(lines.filter((l) => l.level === 'error').length, 1);
+      // The recorder (another sink of the same stream) wrote the whole meeting.
+      const [id] = readdirSync(join(dataDir, 'recordings'));
+      const wav = readFileSync(join(dataDir, 'recordings', id, 'audio', 'mixed.wav'));
+      const wavS = wav.readUInt32LE(40) / 32000;
+      assert.ok(Math.abs(wavS - 5) <= 0.3, `mixed.wav ${wavS} s`);
+      const manifest = JSON.parse(readFileSync(join(dataDir, 'recordings', id, 'manifest.json'), 'utf8'));
+      const camera = manifest.files.find((f: { path: string }) => f.path === 'video/active.mp4');
+      assert.equal(camera?.frames, summary.sent.video, 'the recorder got every camera frame');
+    } finally {
+      await emu.close();
+      await good.close();
+      await broken.close();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('a Phone call (no video granted) goes out as audio only, as long as the call', async () => {
