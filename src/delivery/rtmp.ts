@@ -382,7 +382,8 @@ export class RtmpSink implements StreamSink {
     if (run !== this.#run) return;
     this.#run = undefined;
     const state = this.#state;
-    if (state === 'closed') return;
+    // A missing ffmpeg is reported even when the stream ended first (a run started by close()).
+    if (state === 'closed' && !e.spawnError) return;
     if (state === 'switching') {
       this.#state = 'waiting';
       return;
@@ -414,7 +415,7 @@ export class RtmpSink implements StreamSink {
   }
 
   #fail(err: OpenRtmsError): void {
-    this.#state = 'failed';
+    if (this.#state !== 'closed') this.#state = 'failed';
     this.#held = [];
     this.counts.failed++;
     clearInterval(this.#timer);
