@@ -35,7 +35,10 @@ export interface FfmpegExit {
 /** The arguments of one run (exported for the tests and the docs). */
 export function ffmpegArgs(o: FfmpegRunOptions): string[] {
   const audioIn = ['-thread_queue_size', '1024', '-f', 's16le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:3'];
-  const videoIn = ['-thread_queue_size', '1024', '-f', 'flv', '-i', 'pipe:0'];
+  // Probing stays minimal: the FLV sequence header already gives the codec parameters, and ffmpeg
+  // opens the RTMP output only after probing; by default it reads seconds of video first (and waits
+  // forever when the camera goes off within them).
+  const videoIn = ['-thread_queue_size', '1024', '-probesize', '32', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
   return [
     '-hide_banner',
     '-loglevel',
@@ -123,7 +126,8 @@ export class FfmpegRun {
   #finish(resolve: (e: FfmpegExit) => void, e: Omit<FfmpegExit, 'stderrTail'>): void {
     if (this.#done) return;
     this.#done = true;
-    resolve({ ...e, stderrTail: this.#mask(this.#stderr.trim().split('\n').slice(-3).join(' | ')) });
+    const lines = this.#stderr.trim().split('\n').filter((l) => l && !NOISE.test(l));
+    resolve({ ...e, stderrTail: this.#mask(lines.slice(-3).join(' | ')) });
   }
 
   #mask(text: string): string {
@@ -190,3 +194,6 @@ export class FfmpegRun {
 }
 
 function ignore(): void {}
+
+/** Warnings every run prints (minimal probing, mono PCM): not what went wrong. */
+const NOISE = /not enough frames to estimate rate|Guessed Channel Layout/;

@@ -132,6 +132,8 @@ export class RtmpSink implements StreamSink {
   #filler?: GapFiller;
   #origin = 0;
   #lastVideoTs = -1;
+  /** The last keyframe sent: repeated while the camera is off, so ffmpeg's video clock keeps moving. */
+  #lastKey?: Uint8Array;
   #videoDropping = false;
   readonly #flv = new FlvVideoWriter();
   #held: Held[] = [];
@@ -155,7 +157,8 @@ export class RtmpSink implements StreamSink {
   #report?: (err: unknown) => void;
   readonly #tag: { destination: string; rtmsStreamId: string };
   /** This stream's own figures (the destination sums them). */
-  readonly counts = { delivered: 0, retried: 0, failed: 0, dropped: 0, decodeErrors: 0, runs: 0 };
+  /** `frozen`: keyframes repeated while the camera was off. */
+  readonly counts = { delivered: 0, retried: 0, failed: 0, dropped: 0, decodeErrors: 0, runs: 0, frozen: 0 };
 
   constructor(
     private readonly config: RtmpDestinationConfig,
@@ -232,6 +235,7 @@ export class RtmpSink implements StreamSink {
     }
     if (s === 'running') {
       this.#writeAudio(f.timestamp, f.receivedAt, pcm);
+      if (this.#runVideo) this.#freezeFrame(f.timestamp);
       return;
     }
     // idle / waiting: hold until the run can start.
@@ -294,8 +298,27 @@ export class RtmpSink implements StreamSink {
     const out = this.#flv.frame(f.data, ts);
     if (!out.tags) return;
     this.#lastVideoTs = ts;
+    if (out.keyframe) this.#lastKey = f.data;
     q.add(f.receivedAt);
     run.writeVideo(out.tags, q.written);
+  }
+
+  /**
+   * Repeats the last keyframe when no video has been sent for a second of stream time (camera off,
+   * a pause). Needed, not cosmetic: ffmpeg 5.1 muxes in timestamp order across its inputs and waits
+   * on the input that is furthest behind, so a video pipe that goes quiet would hold the audio back
+   * (live) until the stream ends. A repeated IDR frame is a frozen picture any player shows.
+   */
+  #freezeFrame(streamTs: number): void {
+    const run = this.#run;
+    if (!run || !this.#runVideo || !this.#lastKey || this.#videoDropping || run.ending) return;
+    const ts = streamTs - this.#origin;
+    if (ts - this.#lastVideoTs < 1000 || run.videoBytes > this.tuning.maxVideoQueueBytes) return;
+    const out = this.#flv.frame(this.#lastKey, ts);
+    if (!out.tags) return;
+    this.#lastVideoTs = ts;
+    this.counts.frozen++;
+    run.writeVideo(out.tags);
   }
 
   #writeAudio(timestamp: number, receivedAt: number, pcm: Buffer): void {
@@ -337,6 +360,7 @@ export class RtmpSink implements StreamSink {
     // One second behind "now", so a frame that is merely late is still placed, not trimmed.
     const n = this.#filler!.padTo(now - 1000);
     if (n > 0) this.#writeSilence(n);
+    this.#freezeFrame(now - 1000);
   };
 
   #start(withVideo: boolean, timestamp: number): void {
@@ -354,6 +378,7 @@ export class RtmpSink implements StreamSink {
     this.#runVideo = withVideo;
     this.#origin = origin;
     this.#lastVideoTs = -1;
+    this.#lastKey = undefined;
     this.#videoDropping = false;
     this.#filler = new GapFiller(origin, this.#rate);
     this.#video = new PipeQueue(this.counts);

@@ -24,7 +24,7 @@ const KEY = 'sk-live-0123456789abcdef';
  * Two people speaking in turn: mixed audio from the start, camera video (25 fps, a keyframe every
  * second) from `cameraAtS` (0 = from the start).
  */
-function meeting(durationS: number, cameraAtS = 0) {
+function meeting(durationS: number, cameraAtS = 0, cameraOffAtS?: number) {
   return validateScenario({
     name: 'restream',
     duration_s: durationS,
@@ -34,6 +34,7 @@ function meeting(durationS: number, cameraAtS = 0) {
     ],
     timeline: [
       ...(cameraAtS > 0 ? [{ at: cameraAtS, type: 'video_on', user_id: 1 }, { at: cameraAtS, type: 'video_on', user_id: 2 }] : []),
+      ...(cameraOffAtS ? [{ at: cameraOffAtS, type: 'video_off', user_id: 1 }, { at: cameraOffAtS, type: 'video_off', user_id: 2 }] : []),
       { at: 0.3, type: 'speak', user_id: 1, text: 'first line', duration: durationS / 2 - 0.5 },
       { at: durationS / 2, type: 'speak', user_id: 2, text: 'second line', duration: durationS / 2 - 0.5 },
     ],
@@ -58,7 +59,7 @@ function counter() {
   return { c, sink };
 }
 
-async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; cameraAtS?: number; product?: Product; during?: (sink: RtmpSink) => Promise<void> } = {}) {
+async function restream(config: RtmpDestinationConfig, durationS: number, opts: { tuning?: object; cameraAtS?: number; cameraOffAtS?: number; product?: Product; during?: (sink: RtmpSink) => Promise<void> } = {}) {
   const { logger, lines } = captureLogger();
   const dest = createRtmpDestination(config, { logger, tuning: opts.tuning });
   const other = counter();
@@ -66,7 +67,7 @@ async function restream(config: RtmpDestinationConfig, durationS: number, opts: 
   let pipeline: PipelineHandle | undefined;
   let during: Promise<void> | undefined;
   const t0 = Date.now();
-  const result = await runEmulated({ scenario: meeting(durationS, opts.cameraAtS), product: opts.product }, opts.product ? {} : { media: ['audio', 'video'] }, {
+  const result = await runEmulated({ scenario: meeting(durationS, opts.cameraAtS, opts.cameraOffAtS), product: opts.product }, opts.product ? {} : { media: ['audio', 'video'] }, {
     onJoined: (j) => {
       const info: StreamInfo = { rtmsStreamId: String(j.payload.rtms_stream_id), product: opts.product ?? 'meeting', meetingUuid: String(j.payload.meeting_uuid), startedAt: Date.now() };
       sink = dest.sinkFor(info);
@@ -391,6 +392,31 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('cameras that go off mid-meeting do not hold the audio back, live: the last picture stays, the audio runs to the end', async () => {
+    const name = 'camoff';
+    let liveAudioS = 0;
+    const r = await restream({ type: 'rtmp', name: 'off', url: `${server.base}/${name}` }, 6, {
+      cameraOffAtS: 2,
+      during: async (sink) => {
+        // Live, not only in the final file: 3 s after the cameras went off, the server has audio past them.
+        while (sink.counts.runs === 0) await new Promise((res) => setTimeout(res, 20));
+        await new Promise((res) => setTimeout(res, 5000));
+        const file = server.recordings().find((f) => f.includes(name));
+        liveAudioS = file ? (probeFlv(file).streams.find((s) => s.codec === 'aac')?.duration ?? 0) : -1;
+      },
+    });
+    assert.ok(liveAudioS >= 3.2, `audio at the server 5 s in: ${liveAudioS} s`);
+    await server.settled();
+    const p = probeFlv(server.recordings().find((f) => f.includes(name))!);
+    const video = p.streams.find((s) => s.codec === 'h264')!;
+    const audio = p.streams.find((s) => s.codec === 'aac')!;
+    // The last picture stays (a keyframe repeated each second) and the audio goes on to the end.
+    assert.ok(Math.abs(video.duration - 6) <= 1.5, `video ${video.duration} s`);
+    assert.ok(Math.abs(audio.duration - 6) <= 1, `audio ${audio.duration} s`);
+    assert.ok(r.sink.counts.frozen >= 2, `frozen ${r.sink.counts.frozen}`);
+    assert.deepEqual([r.stats.retried, r.stats.failed, r.sink.counts.runs], [0, 0, 1]);
   });
 
   it('a Phone call (no video granted) goes out as audio only, as long as the call', async () => {
