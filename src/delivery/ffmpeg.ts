@@ -34,10 +34,11 @@ export interface FfmpegExit {
 
 /** The arguments of one run (exported for the tests and the docs). */
 export function ffmpegArgs(o: FfmpegRunOptions): string[] {
-  const audioIn = ['-thread_queue_size', '1024', '-f', 's16le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:3'];
-  // Probing stays minimal: the FLV sequence header already gives the codec parameters, and ffmpeg
-  // opens the RTMP output only after probing; by default it reads seconds of video first (and waits
-  // forever when the camera goes off within them).
+  const audioIn = ['-thread_queue_size', '1024', '-probesize', '32', '-analyzeduration', '0', '-f', 's16le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:3'];
+  // Probing stays minimal on both inputs: the FLV sequence header and the PCM flags already say
+  // everything, and ffmpeg opens the RTMP output only after probing. By default it reads seconds of
+  // each input first (measured: the server saw the stream 2.2 s after the first keyframe, 0.4 s now),
+  // and waits for good when the camera goes off within them.
   const videoIn = ['-thread_queue_size', '1024', '-probesize', '32', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
   return [
     '-hide_banner',

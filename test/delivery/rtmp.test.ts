@@ -233,7 +233,18 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
   it('pushes H.264 video and AAC audio as long as the meeting, in sync; the key never reaches a log', async () => {
     const name = 'meeting1';
     // Cameras come on 1.5 s in: the video must start 1.5 s after the audio, not be pulled to zero.
-    const r = await restream({ type: 'rtmp', name: 'yt', url: `${server.base}/${name}-${KEY}` }, 6, { cameraAtS: 1.5 });
+    let startupMs = -1;
+    const r = await restream({ type: 'rtmp', name: 'yt', url: `${server.base}/${name}-${KEY}` }, 6, {
+      cameraAtS: 1.5,
+      during: async (sink) => {
+        // Live latency of the start: from the run starting (first keyframe) to the server recording it.
+        while (sink.counts.runs === 0) await new Promise((res) => setTimeout(res, 5));
+        const t0 = Date.now();
+        while (!server.recordings().length && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 10));
+        startupMs = Date.now() - t0;
+      },
+    });
+    assert.ok(startupMs >= 0 && startupMs < 1500, `the server had the stream ${startupMs} ms after ffmpeg started`);
     await server.settled();
     const files = server.recordings();
     assert.equal(files.length, 1, `one recording: ${files} ${server.errorLog().slice(-500)}`);
@@ -256,7 +267,7 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     const logged = JSON.stringify(r.lines);
     assert.ok(!logged.includes(KEY), 'stream key in a log line');
     assert.match(logged, /pushing video and audio to rtmp:\/\/127\.0\.0\.1:\d+\/live\/\*\*\*/);
-    console.log(`restream: ${p.duration.toFixed(2)} s recorded, ${r.stats.delivered} frames, close ${r.closeMs} ms, run ${r.wallS.toFixed(1)} s`);
+    console.log(`restream: ${p.duration.toFixed(2)} s recorded, ${r.stats.delivered} frames, at the server ${startupMs} ms after ffmpeg started, close ${r.closeMs} ms, run ${r.wallS.toFixed(1)} s`);
   });
 
   it('restarts ffmpeg killed mid-stream at the next keyframe; the recording continues and the restart is counted', async () => {
@@ -285,9 +296,9 @@ describe('rtmp destination against nginx-rtmp', { skip: unavailable }, () => {
     // record_append: the second publish continues the same file after the first one's end.
     const p = probeFlv(files.at(-1)!);
     assert.deepEqual(p.codecs, ['aac', 'h264']);
-    // Lost: what the killed ffmpeg held and had not sent yet, and the backoff (about 1.5 s here); audio
+    // Lost: what the killed ffmpeg held and had not sent yet, and the backoff (about 0.3 s here); audio
     // received while the new run waits for its keyframe is held and sent with it.
-    assert.ok(p.duration >= 8 - 2.5 && p.duration <= 8 + 1, `recording ${p.duration} s of an 8 s meeting with one restart`);
+    assert.ok(p.duration >= 8 - 1.5 && p.duration <= 8 + 1, `recording ${p.duration} s of an 8 s meeting with one restart`);
     assert.equal(r.result.summary.missed.audio, 0);
     console.log(`restart: ${p.duration.toFixed(2)} s recorded of 8 s, ${JSON.stringify(r.stats)}`);
   });
