@@ -49,6 +49,9 @@ export type ErrorCode =
   | 'DELIVERY_VERIFY_FAILED'
   | 'DELIVERY_SOURCE_MISSING'
   | 'DELIVERY_CLOSED'
+  // delivery: RTMP restream
+  | 'DELIVERY_FFMPEG_MISSING'
+  | 'DELIVERY_RTMP_FAILED'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
