@@ -79,6 +79,7 @@ export class DeliveryHub {
       outbox: () => (this.#outbox ??= new Outbox(join(o.dataDir, 'delivery', 'outbox.db'))),
       logger: o.logger,
       webhook: o.webhook,
+      onResumedUpload: (destination, recording, files) => this.#announce(recording.info, files, destination),
     };
     assertDestinationsBuilt(o.destinations, factories);
     o.destinations.forEach((c) => {
@@ -159,11 +160,7 @@ export class DeliveryHub {
     const stream = streamOf(info);
     const dir = join(this.o.dataDir, 'recordings', safeName(info.rtmsStreamId));
     const storage = this.destinations.filter((d) => d.recordingFinished && d.matches(stream));
-    const announce = (files: UploadedFile[], destination?: string) => {
-      for (const f of files) {
-        this.emit({ id: eventId(info.rtmsStreamId, 'recording.ready', [f.path, f.url, f.sha256]), type: 'recording.ready', createdAt: Date.now(), stream, data: { path: f.path, url: f.url, bytes: f.bytes, sha256: f.sha256, ...(destination ? { destination } : {}) } });
-      }
-    };
+    const announce = (files: UploadedFile[], destination?: string) => this.#announce(info, files, destination);
     if (storage.length === 0) {
       if (this.destinations.some((d) => d.deliver && d.matches(stream, 'recording.ready'))) announce(await localRecordingFiles(dir, info.rtmsStreamId));
       return;
@@ -177,6 +174,14 @@ export class DeliveryHub {
         }
       }),
     );
+  }
+
+  /** `recording.ready` per file (its id depends on the file and where it is, so a resumed upload never announces twice). */
+  #announce(info: StreamInfo, files: UploadedFile[], destination?: string): void {
+    const stream = streamOf(info);
+    for (const f of files) {
+      this.emit({ id: eventId(info.rtmsStreamId, 'recording.ready', [f.path, f.url, f.sha256]), type: 'recording.ready', createdAt: Date.now(), stream, data: { path: f.path, url: f.url, bytes: f.bytes, sha256: f.sha256, ...(destination ? { destination } : {}) } });
+    }
   }
 
   list(): DestinationView[] {

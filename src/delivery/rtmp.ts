@@ -30,7 +30,8 @@ import { FlvVideoWriter, flvHeader } from './flv.js';
 
 /** pino-compatible; the server passes its logger. */
 export interface DeliveryLogger {
-  error(obj: object, msg?: string): void;
+  /** Falls back to `warn` when absent. */
+  error?(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
 }
@@ -445,7 +446,7 @@ export class RtmpSink implements StreamSink {
     this.counts.failed++;
     clearInterval(this.#timer);
     // One line, no stack: through the server's logger, or the pipeline's reporter when there is none.
-    if (this.logger) this.logger.error({ ...this.#tag, code: err.code }, err.message);
+    if (this.logger) (this.logger.error ?? this.logger.warn).call(this.logger, { ...this.#tag, code: err.code }, err.message);
     else this.#report?.(err);
   }
 
