@@ -265,11 +265,15 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
   /**
    * Re-opens both connections now, to `serverUrls` when given. For what Zoom announces by webhook:
    * a new `*.rtms_started` with new `server_urls` for a stream already held (RTMS server failure)
-   * or `*.rtms_interrupted` (the server ended both connections). Any pending backoff is cut short.
+   * or `*.rtms_interrupted` (the server ended both connections). Any pending backoff is cut short; for
+   * an interruption, a connection attempt already under way (to the same URL) is left to finish.
    * Returns false when the client has not joined yet or is closing or closed.
    */
   reconnect(cause: 'server-failover' | 'interrupted', serverUrls?: string): boolean {
     if (this.#closed || !this.#target || this.#state === 'idle' || this.#state === 'closing') return false;
+    // An interruption announced while a new connection is already being made (the client saw the
+    // close first): tearing it down would only cost another interruption.
+    if (cause === 'interrupted' && this.#sockets.length > 0 && (!serverUrls || serverUrls === this.#target.serverUrls)) return true;
     if (serverUrls) this.#target.serverUrls = serverUrls;
     const error =
       cause === 'server-failover'

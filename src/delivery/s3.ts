@@ -36,6 +36,10 @@ export class S3Store implements ObjectStore {
 
   #makeClient(checksums: boolean): S3Client {
     const config = this.#config;
+    // The SDK warns on Node 20 that its releases after January 2027 will need Node 22: the version
+    // package-lock.json pins runs on 20, and the warning would break `serve`'s one-line start-up output.
+    // Set AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false to see it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     return new S3Client({
       region: config.region || 'us-east-1',
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),

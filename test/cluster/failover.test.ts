@@ -76,7 +76,7 @@ describe("cluster: the owner follows Zoom's failover announcements", { skip: nat
   it('drop-signaling: rtms_interrupted reaches the owner; the client is back and nothing sent is lost', { timeout: 30_000 }, async () => {
     const { summary, entry, calls, record } = await clusterRun('drop-signaling@1s');
     assert.equal(summary.faults[0].client_recovered, true);
-    assert.equal(calls.interrupted, 1, 'the interruption was handed to the owner');
+    assert.ok(calls.interrupted >= 1, 'the interruption was handed to the owner');
     assert.equal(typeof record.interruptedAt, 'number');
     assert.equal(entry?.client.stats.frames.audio, summary.sent.audio);
     assert.ok(summary.missed.audio * 20 <= 1500, `outage ${summary.missed.audio * 20} ms`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/open.js';
 import { createRuntime } from '../../src/server/runtime.js';
 import { describeTarget } from '../../src/delivery/hub.js';
+import { DESTINATION_FACTORIES, assertDestinationsBuilt } from '../../src/delivery/factories.js';
 import { ConfigError } from '../../src/errors.js';
 import type { DeliveryEvent } from '../../src/delivery/types.js';
 import { Receiver } from './receiver.js';
@@ -83,13 +84,12 @@ describe('GET /api/delivery, dead letters and replay (behind the API token)', ()
     assert.match(metrics, new RegExp(`openrtms_delivery_retried_total\\{destination="crm"\\} ${dl.deadLetters[0].attempts - 1}\n`));
   });
 
-  it('a destination type this build does not have is a one-line ConfigError; RTMP keys and S3 credentials are never shown', async () => {
-    const store = await openStore({ dataDir: tmp(), databaseUrl: null });
-    cleanups.push(() => store.close());
+  it('a destination type a build has no factory for is a one-line ConfigError; RTMP keys and S3 credentials are never shown', () => {
     assert.throws(
-      () => createRuntime({ ...base, store, dataDir: tmp(), destinations: [{ type: 'rtmp', name: 'yt', url: 'rtmp://a.rtmp.youtube.com/live2/KEY' }] }),
+      () => assertDestinationsBuilt([{ type: 'rtmp', name: 'yt', url: 'rtmp://a.rtmp.youtube.com/live2/KEY' }], { webhook: DESTINATION_FACTORIES.webhook }),
       (err: unknown) => err instanceof ConfigError && err.message === 'destinations[0].type: destination type rtmp is not built into this version of openrtms',
     );
+    assert.doesNotThrow(() => assertDestinationsBuilt([{ type: 'rtmp', name: 'yt', url: 'rtmp://h/live/KEY' }]), 'this build has every kind');
     assert.equal(describeTarget({ type: 'rtmp', name: 'yt', url: 'rtmp://a.rtmp.youtube.com/live2/SECRET-KEY' }), 'rtmp://a.rtmp.youtube.com/live2/***');
     assert.equal(describeTarget({ type: 'rtmp', name: 'yt', url: 'rtmps://u:p@h:443/SECRET-KEY' }), 'rtmps://h:443/***');
     assert.equal(describeTarget({ type: 's3', name: 's', bucket: 'b', prefix: 'p/', region: 'r', forcePathStyle: false, deleteLocal: false, accessKeyId: 'AK', secretAccessKey: 'SK' }), 's3://b/p/');

@@ -1,0 +1,116 @@
+/**
+ * What each delivery destination costs per stream: `openrtms serve` (a child process) records N
+ * emulated meetings in real time once with no destination and once per destination kind, each
+ * against a real local server (an HTTP receiver, s3rver, Azurite, nginx-rtmp, as the tests start
+ * them); the difference in serve's CPU (its own, plus its reaped children: ffmpeg) per stream-second
+ * is the destination's cost. Uploads finish before serve's CPU is read, so they are counted.
+ *
+ * Run: `npx tsx bench/delivery.ts [--streams 4] [--duration 20]`. Prints one JSON object and a table.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AzuriteServer, S3Server, freePort } from '../test/delivery/storage-helpers.js';
+import { startRtmpServer } from '../test/delivery/rtmp-server.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const STREAMS = arg('streams', 4);
+const DURATION_S = arg('duration', 20);
+const CREDS = { ZM_RTMS_CLIENT: 'bench-client', ZM_RTMS_SECRET: 'bench-secret', ZOOM_SECRET_TOKEN: 'bench-token' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime (own) and cutime + cstime (reaped children) of a process, in ms. */
+function cpuOf(pid: number): { own: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ms = (i: number) => (Number(f[i]) * 1000) / 100;
+  return { own: ms(11) + ms(12), children: ms(13) + ms(14) };
+}
+
+function run(cmd: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['bin/openrtms.js', ...cmd], { env: { ...process.env, ...env, ZM_RTMS_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function measure(label: string, destinations: unknown[], streams: number): Promise<{ label: string; streams: number; own: number; children: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-bench-dlv-'));
+  const config = join(dataDir, 'openrtms.config.json');
+  writeFileSync(config, JSON.stringify({ destinations }));
+  const port = await freePort();
+  const serve = run(['serve', '--port', String(port), '--data-dir', dataDir, '--config', config], CREDS);
+  let out = '';
+  serve.stdout!.on('data', (d) => (out += d));
+  serve.stderr!.on('data', (d) => (out += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+    if (i > 100) throw new Error(`serve did not start: ${out}`);
+    await sleep(100);
+  }
+  const emu = run(['emulate', '--webhook-url', `${base}/webhook`, '--port', '0', '--meetings', String(streams), '--duration', String(DURATION_S), '--json'], CREDS);
+  await new Promise((r) => emu.on('exit', r));
+  // Everything queued (uploads, webhooks) delivered before the CPU is read.
+  for (let i = 0; i < 600; i++) {
+    const body = (await (await fetch(`${base}/api/delivery`)).json()) as { destinations: { stats: { queued: number } }[] };
+    const streams = (await (await fetch(`${base}/api/streams`)).json()) as { streams: { state: string }[] };
+    if (body.destinations.every((d) => d.stats.queued === 0) && streams.streams.every((s) => s.state === 'stopped')) break;
+    await sleep(100);
+  }
+  await sleep(1500); // recording.ready events after the uploads
+  const cpu = cpuOf(serve.pid!);
+  serve.kill('SIGTERM');
+  await new Promise((r) => serve.on('exit', r));
+  rmSync(dataDir, { recursive: true, force: true });
+  return { label, streams, ...cpu };
+}
+
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(204).end());
+});
+await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+const s3 = new S3Server(await freePort());
+await s3.start();
+const azure = new AzuriteServer(await freePort());
+await azure.start();
+const rtmp = await startRtmpServer();
+
+try {
+  // One RTMP URL takes one publisher, so the restream is measured on one stream against its own baseline.
+  const cases: [string, unknown[], number][] = [
+    ['none', [], STREAMS],
+    ['webhook', [{ type: 'webhook', url: hookUrl, secret: 'bench' }], STREAMS],
+    ['s3', [{ type: 's3', bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }], STREAMS],
+    ['azure-blob', [{ type: 'azure-blob', connectionString: azure.connectionString, container: 'bench' }], STREAMS],
+    ['none', [], 1],
+    ['rtmp', [{ type: 'rtmp', url: `${rtmp.base}/bench` }], 1],
+  ];
+  const results: Awaited<ReturnType<typeof measure>>[] = [];
+  for (const [label, destinations, streams] of cases) results.push(await measure(label, destinations, streams));
+  const baseline = (streams: number) => results.find((r) => r.label === 'none' && r.streams === streams)!;
+  const rows = results.map((r) => {
+    const streamSeconds = r.streams * DURATION_S;
+    return {
+      destination: r.label,
+      streams: r.streams,
+      serve_cpu_ms: Math.round(r.own),
+      children_cpu_ms: Math.round(r.children),
+      extra_ms_per_stream_second: r.label === 'none' ? 0 : Math.round(((r.own - baseline(r.streams).own) / streamSeconds) * 100) / 100,
+      children_ms_per_stream_second: Math.round((r.children / streamSeconds) * 100) / 100,
+    };
+  });
+  console.log(JSON.stringify({ streams: STREAMS, duration_s: DURATION_S, rows }));
+  console.log('| destination | streams | serve CPU (ms) | extra per stream-second (ms) | ffmpeg per stream-second (ms) |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.destination} | ${r.streams} | ${r.serve_cpu_ms} | ${r.extra_ms_per_stream_second} | ${r.children_ms_per_stream_second} |`);
+} finally {
+  receiver.close();
+  await s3.stop();
+  await azure.stop();
+  await rtmp.close();
+}
