@@ -96,8 +96,8 @@ function match(v: unknown, path: string): DestinationMatch {
 const COMMON = ['type', 'name', 'match'];
 const KEYS: Record<(typeof TYPES)[number], string[]> = {
   webhook: [...COMMON, 'url', 'secret', 'events', 'maxAgeHours', 'timeoutMs'],
-  s3: [...COMMON, 'bucket', 'prefix', 'region', 'endpoint', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'deleteLocal'],
-  'azure-blob': [...COMMON, 'connectionString', 'container', 'prefix', 'deleteLocal'],
+  s3: [...COMMON, 'bucket', 'prefix', 'region', 'endpoint', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'deleteLocal', 'maxAgeHours'],
+  'azure-blob': [...COMMON, 'connectionString', 'container', 'prefix', 'deleteLocal', 'maxAgeHours'],
   rtmp: [...COMMON, 'url', 'ffmpegPath'],
 };
 
@@ -139,6 +139,7 @@ function parseOne(v: unknown, path: string, counts: Map<string, number>, names: 
         forcePathStyle: bool(v, 'forcePathStyle', path, false),
         ...(accessKeyId !== undefined ? { accessKeyId, secretAccessKey } : {}),
         deleteLocal: bool(v, 'deleteLocal', path, false),
+        maxAgeHours: positive(v, 'maxAgeHours', path, 24),
       };
     }
     case 'azure-blob':
@@ -149,6 +150,7 @@ function parseOne(v: unknown, path: string, counts: Map<string, number>, names: 
         container: str(v, 'container', path),
         prefix: optPrefix(v, 'prefix', path),
         deleteLocal: bool(v, 'deleteLocal', path, false),
+        maxAgeHours: positive(v, 'maxAgeHours', path, 24),
       };
     case 'rtmp': {
       const url = str(v, 'url', path);

@@ -84,6 +84,8 @@ export interface S3DestinationConfig extends DestinationBase {
   secretAccessKey?: string;
   /** Delete the local recording once every file is uploaded. Default false. */
   deleteLocal: boolean;
+  /** How long an upload is retried (storage down) before it counts as failed. Default 24 h. */
+  maxAgeHours?: number;
 }
 
 export interface AzureBlobDestinationConfig extends DestinationBase {
@@ -92,6 +94,8 @@ export interface AzureBlobDestinationConfig extends DestinationBase {
   container: string;
   prefix: string;
   deleteLocal: boolean;
+  /** How long an upload is retried (storage down) before it counts as failed. Default 24 h. */
+  maxAgeHours?: number;
 }
 
 export interface RtmpDestinationConfig extends DestinationBase {

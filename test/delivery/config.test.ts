@@ -40,11 +40,11 @@ describe('config file: destinations', () => {
     );
     assert.deepEqual(c.destinations, [
       { name: 'webhook1', match: { products: ['meeting'] }, type: 'webhook', url: 'https://app.example/rtms', secret: 'HOOK-SECRET', events: ['transcript.segment', 'stream.stopped'], maxAgeHours: 24, timeoutMs: 10_000 },
-      { name: 's31', type: 's3', bucket: 'meetings', prefix: '', region: 'us-east-1', forcePathStyle: false, deleteLocal: false },
+      { name: 's31', type: 's3', bucket: 'meetings', prefix: '', region: 'us-east-1', forcePathStyle: false, deleteLocal: false, maxAgeHours: 24 },
       { name: 'crm', type: 'webhook', url: 'http://127.0.0.1:9/x', secret: 's2', maxAgeHours: 1, timeoutMs: 500 },
-      { name: 'azure-blob1', type: 'azure-blob', connectionString: 'UseDevelopmentStorage=true', container: 'meetings', prefix: '', deleteLocal: false },
+      { name: 'azure-blob1', type: 'azure-blob', connectionString: 'UseDevelopmentStorage=true', container: 'meetings', prefix: '', deleteLocal: false, maxAgeHours: 24 },
       { name: 'rtmp1', type: 'rtmp', url: 'rtmp://a.rtmp.youtube.com/live2/key-1' },
-      { name: 's32', match: { meetingIds: ['m1'] }, type: 's3', bucket: 'b2', prefix: 'rtms/', region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, accessKeyId: 'AK', secretAccessKey: 'SK', deleteLocal: true },
+      { name: 's32', match: { meetingIds: ['m1'] }, type: 's3', bucket: 'b2', prefix: 'rtms/', region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, accessKeyId: 'AK', secretAccessKey: 'SK', deleteLocal: true, maxAgeHours: 24 },
     ]);
     assert.deepEqual(parseConfig(text({ apps: [] })).destinations, undefined);
     assert.deepEqual(parseConfig(text({ destinations: [] })).destinations, []);
