@@ -6,7 +6,8 @@
 import { loadDotEnv } from './dotenv.js';
 import { UsageError, choiceFlag, helpText, parseCommand, type CommandSpec } from './args.js';
 import { configFlag, configFromFile } from './config.js';
-import { APP_PRODUCTS, appFor, resolveApps, type ZoomApiConfig } from '../config/index.js';
+import { appFor, resolveApps, type ZoomApiConfig } from '../config/index.js';
+import { PRODUCTS } from '../protocol/index.js';
 import { CONTROL_ACTIONS, ZoomApi, ZoomApiError, type ControlProduct } from '../control/zoom-api.js';
 import { guidanceForKind, oneLine } from '../alerts/guidance.js';
 
@@ -50,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = configFromFile('control', v.config);
   const apps = resolveApps(config);
   const app = appFor(apps, product);
-  if (!app) throw new UsageError(`control: no app serves "${product}": add it to an app's products in the config file, or set ZM_RTMS_CLIENT, ZM_RTMS_SECRET and ZOOM_SECRET_TOKEN (products ${APP_PRODUCTS.join(', ')})`);
+  if (!app) throw new UsageError(`control: no app serves "${product}": add it to an app's products in the config file, or set ZM_RTMS_CLIENT, ZM_RTMS_SECRET and ZOOM_SECRET_TOKEN (products ${PRODUCTS.join(', ')})`);
   let zoomApi: ZoomApiConfig | undefined = config.zoomApi;
   if (zoomApiUrl) {
     const base = zoomApiUrl.replace(/\/+$/, '');

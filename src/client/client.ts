@@ -653,7 +653,7 @@ export class RtmsClient extends TypedEmitter<RtmsClientEvents> {
    * handshake failed): re-open media only, after a backoff; past a few failures, both connections.
    */
   #mediaLost(error: OpenRtmsError): void {
-    if (this.#closed || this.#state === 'closing' || this.#state !== 'ready') return this.#lost(error);
+    if (this.#state !== 'ready') return this.#lost(error);
     if (this.#mediaTimer) return; // already scheduled
     this.#mediaFailures++;
     if (this.#mediaFailures > MEDIA_ONLY_ATTEMPTS) {

@@ -12,8 +12,6 @@ import type { AppConfig, OpenRtmsConfig, ZoomApiConfig } from './types.js';
 import { parseDestinations } from './destinations.js';
 
 export const CONFIG_FILE_NAME = 'openrtms.config.json';
-/** Every product an app may claim. `phone` is listed here until the protocol's Product type has it. */
-export const APP_PRODUCTS: readonly Product[] = PRODUCTS;
 /** Keys of the documented schema that later versions implement: refused rather than silently ignored. */
 const LATER_KEYS = ['transcription', 'intelligence'];
 
@@ -67,9 +65,9 @@ function parseApp(v: unknown, path: string, names: Set<string>, index: number): 
   if (!isObject(v)) throw bad(path, 'expected an object with products, clientId, clientSecret and secretToken');
   onlyKeys(v, path, ['name', 'products', 'clientId', 'clientSecret', 'secretToken']);
   const products = v.products;
-  if (!Array.isArray(products) || products.length === 0) throw bad(`${path}.products`, `expected a non-empty list of ${APP_PRODUCTS.join(', ')}`);
+  if (!Array.isArray(products) || products.length === 0) throw bad(`${path}.products`, `expected a non-empty list of ${PRODUCTS.join(', ')}`);
   products.forEach((p, i) => {
-    if (!(APP_PRODUCTS as readonly unknown[]).includes(p)) throw bad(`${path}.products[${i}]`, `expected one of ${APP_PRODUCTS.join(', ')}, got ${JSON.stringify(p)}`);
+    if (!(PRODUCTS as readonly unknown[]).includes(p)) throw bad(`${path}.products[${i}]`, `expected one of ${PRODUCTS.join(', ')}, got ${JSON.stringify(p)}`);
     if (products.indexOf(p) !== i) throw bad(`${path}.products[${i}]`, `"${String(p)}" is listed twice`);
   });
   let name = `app${index + 1}`;
@@ -174,7 +172,7 @@ export function resolveApps(config: OpenRtmsConfig, env: NodeJS.ProcessEnv = pro
   const secretToken = env.ZOOM_SECRET_TOKEN;
   if (!clientId || !clientSecret || !secretToken) return apps;
   const claimed = new Set(apps.flatMap((a) => a.products));
-  const products = APP_PRODUCTS.filter((p) => !claimed.has(p));
+  const products = PRODUCTS.filter((p) => !claimed.has(p));
   if (products.length === 0) return apps;
   const name = apps.some((a) => a.name === 'env') ? 'env-default' : 'env';
   apps.push({ name, products, clientId, clientSecret, secretToken });

@@ -160,15 +160,14 @@ export class DeliveryHub {
     const stream = streamOf(info);
     const dir = join(this.o.dataDir, 'recordings', safeName(info.rtmsStreamId));
     const storage = this.destinations.filter((d) => d.recordingFinished && d.matches(stream));
-    const announce = (files: UploadedFile[], destination?: string) => this.#announce(info, files, destination);
     if (storage.length === 0) {
-      if (this.destinations.some((d) => d.deliver && d.matches(stream, 'recording.ready'))) announce(await localRecordingFiles(dir, info.rtmsStreamId));
+      if (this.destinations.some((d) => d.deliver && d.matches(stream, 'recording.ready'))) this.#announce(info, await localRecordingFiles(dir, info.rtmsStreamId));
       return;
     }
     await Promise.all(
       storage.map(async (d) => {
         try {
-          announce(await d.recordingFinished!({ info, dir }), d.name);
+          this.#announce(info, await d.recordingFinished!({ info, dir }), d.name);
         } catch (err) {
           this.o.logger?.warn({ destination: d.name, streamId: info.rtmsStreamId, err: (err as Error).message }, 'recording upload failed');
         }

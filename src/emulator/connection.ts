@@ -114,7 +114,6 @@ export class Connection {
   closed = false;
   /** The server ended this connection itself (restart, kick, stream end): no interruption follows. */
   endedByServer = false;
-  signalingSupervisor?: KeepAlive;
   /** The signaling socket as a delivery channel (events). */
   readonly signalingChannel: Channel;
 
@@ -144,7 +143,7 @@ export class Connection {
   close(code?: number, reason?: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.signalingSupervisor?.stop();
+    this.signalingChannel.supervisor?.stop();
     for (const m of this.media) m.supervisor?.stop();
     for (const ws of [this.signaling, ...this.media.map((m) => m.ws)]) {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {

@@ -286,8 +286,7 @@ export class EmulatorServer {
         const s = stream;
         stream.attach(conn);
         counters.connections.signaling++;
-        conn.signalingSupervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveMaxMissed, counters, () => c.isStalled(s.t), () => {});
-        conn.signalingChannel.supervisor = conn.signalingSupervisor;
+        conn.signalingChannel.supervisor = new KeepAlive(ws, this.opts.keepAliveIntervalMs, this.opts.keepAliveMaxMissed, counters, () => c.isStalled(s.t), () => {});
         ws.on('close', () => s.detach(c));
         ws.send(
           JSON.stringify({
@@ -322,7 +321,7 @@ export class EmulatorServer {
         return;
       case MsgType.KEEP_ALIVE_RESP:
         this.opts.counters.keepalive.answered++;
-        conn.signalingSupervisor?.answered();
+        conn.signalingChannel.supervisor?.answered();
         return;
       case MsgType.EVENT_SUBSCRIPTION: {
         const set = conn.events ?? new Set<number>(Array.from({ length: 29 }, (_, i) => i));

@@ -49,8 +49,6 @@ export class LibraryLikeClient implements ConformanceClient {
   readonly name = 'helper library';
   #conns = new Map<string, Conn>();
   #frames = new Map<string, Frames>();
-  /** Status codes of failed handshakes, in order (for assertions). */
-  readonly refusals: number[] = [];
 
   constructor(
     private readonly creds: Credentials,
@@ -118,7 +116,6 @@ export class LibraryLikeClient implements ConformanceClient {
           send(ws, { msg_type: 5, events: [2, 3, 4].map((event_type) => ({ event_type, subscribe: true })) });
           return;
         }
-        this.refusals.push(m.status_code);
         if (String(m.reason ?? '').toLowerCase().includes('duplicate signal request') && conn.duplicateRetries < 3) {
           const delay = 1500 * 2 ** conn.duplicateRetries++;
           conn.suppressCloseOf = ws;
@@ -152,8 +149,7 @@ export class LibraryLikeClient implements ConformanceClient {
         if (m.msg_type === 4) {
           if (m.status_code === 0) send(signalingAtStart, { msg_type: 7, rtms_stream_id: conn.streamId });
           else {
-            this.refusals.push(m.status_code);
-            if (['auth', 'request', 'stream'].includes(statusCategory(m.status_code))) conn.shouldReconnect = false;
+                if (['auth', 'request', 'stream'].includes(statusCategory(m.status_code))) conn.shouldReconnect = false;
           }
         } else if (m.msg_type === 12) send(ws, { msg_type: 13, timestamp: m.timestamp });
         else countFrame(this.#frames, conn.streamId, m.msg_type);
