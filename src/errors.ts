@@ -52,6 +52,8 @@ export type ErrorCode =
   // delivery: RTMP restream
   | 'DELIVERY_FFMPEG_MISSING'
   | 'DELIVERY_RTMP_FAILED'
+  // speech-to-text providers
+  | 'STT_CONNECT_FAILED'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'

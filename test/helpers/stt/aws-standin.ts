@@ -1,0 +1,185 @@
+/**
+ * A local stand-in for Amazon Transcribe streaming (`StartStreamTranscription`), driven by the real
+ * `@aws-sdk/client-transcribe-streaming` through its `endpoint` option. It follows the documented
+ * wire protocol: HTTP/2 `POST /stream-transcription` with the `x-amzn-transcribe-*` headers and a
+ * SigV4 `Authorization`; the request body is an AWS event stream whose messages are signed
+ * envelopes (`:date`, `:chunk-signature`) around `AudioEvent` messages; an envelope with an empty
+ * payload ends the audio. The response is an event stream of `TranscriptEvent` JSON messages.
+ * It CHECKS all of that and records every violation in `problems`; it "recognises" the audio with
+ * {@link ToneRecognizer}, so the results depend on the PCM it really received.
+ */
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/core/event-streams';
+import { ToneRecognizer, type ToneEvent } from './cloud-tones.js';
+
+const codec = new EventStreamCodec(
+  (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8'),
+  (text: string) => new Uint8Array(Buffer.from(text, 'utf8')),
+);
+
+export interface AwsStandinOptions {
+  /** Expected credentials and region: the Authorization header must name them. */
+  accessKeyId: string;
+  region: string;
+  /** Abruptly reset the HTTP/2 session once this much audio (ms) has arrived. */
+  dropAfterMs?: number;
+}
+
+export interface AwsStandinRequest {
+  path: string;
+  headers: http2.IncomingHttpHeaders;
+  audioEvents: number;
+  audioBytes: number;
+  maxChunkBytes: number;
+  endOfStream: boolean;
+}
+
+export class AwsTranscribeStandin {
+  readonly problems: string[] = [];
+  readonly requests: AwsStandinRequest[] = [];
+  #server = http2.createServer();
+  #sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(private readonly options: AwsStandinOptions) {
+    this.#server.on('session', (s) => {
+      this.#sessions.add(s);
+      s.on('close', () => this.#sessions.delete(s));
+    });
+    this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sessions) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    const req: AwsStandinRequest = { path: String(headers[':path']), headers, audioEvents: 0, audioBytes: 0, maxChunkBytes: 0, endOfStream: false };
+    this.requests.push(req);
+    const fail = (type: string, message: string): void => {
+      this.#problem(message);
+      stream.respond({ ':status': 400, 'x-amzn-errortype': type, 'content-type': 'application/json' });
+      stream.end(JSON.stringify({ Message: message }));
+    };
+    if (headers[':method'] !== 'POST' || req.path !== '/stream-transcription') return fail('BadRequestException', `unexpected ${headers[':method']} ${req.path}`);
+    const lang = headers['x-amzn-transcribe-language-code'];
+    const rate = Number(headers['x-amzn-transcribe-sample-rate']);
+    const encoding = headers['x-amzn-transcribe-media-encoding'];
+    if (!lang) return fail('BadRequestException', 'x-amzn-transcribe-language-code missing');
+    if (!(rate >= 8000 && rate <= 48000)) return fail('BadRequestException', `x-amzn-transcribe-sample-rate ${headers['x-amzn-transcribe-sample-rate']} invalid`);
+    if (encoding !== 'pcm') return fail('BadRequestException', `x-amzn-transcribe-media-encoding ${encoding} is not pcm`);
+    const auth = String(headers.authorization ?? '');
+    const scope = new RegExp(`^AWS4-HMAC-SHA256 Credential=${this.options.accessKeyId}/\\d{8}/${this.options.region}/transcribe/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`);
+    if (!scope.test(auth)) return fail('UnrecognizedClientException', `Authorization is not a SigV4 header for ${this.options.accessKeyId}/${this.options.region}/transcribe: ${auth}`);
+    if (headers['x-amz-content-sha256'] !== 'STREAMING-AWS4-HMAC-SHA256-EVENTS') this.#problem(`x-amz-content-sha256 is ${headers['x-amz-content-sha256']}`);
+
+    stream.respond({ ':status': 200, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-request-id': `req-${this.requests.length}` });
+    const recognizer = new ToneRecognizer(rate);
+    const diarize = headers['x-amzn-transcribe-show-speaker-label'] === 'true';
+    const emit = (events: ToneEvent[]): void => {
+      for (const e of events) if (!stream.destroyed) stream.write(encodeTranscriptEvent(e, diarize, lang));
+    };
+    let pending = Buffer.alloc(0);
+    stream.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 4) {
+        const total = pending.readUInt32BE(0);
+        if (pending.length < total) break;
+        const envelope = codec.decode(pending.subarray(0, total));
+        pending = pending.subarray(total);
+        this.#onEnvelope(envelope, req, recognizer, rate, emit);
+        if (this.options.dropAfterMs !== undefined && (req.audioBytes / 2 / rate) * 1000 >= this.options.dropAfterMs) {
+          stream.session?.destroy();
+          return;
+        }
+      }
+    });
+    stream.on('end', () => {
+      if (!req.endOfStream) this.#problem('request body ended without the empty end-of-stream envelope');
+      if (pending.length) this.#problem(`${pending.length} trailing bytes that are not an event-stream message`);
+      emit(recognizer.end());
+      if (!stream.destroyed) stream.end();
+    });
+    stream.on('error', () => undefined);
+  }
+
+  #onEnvelope(envelope: Message, req: AwsStandinRequest, recognizer: ToneRecognizer, rate: number, emit: (e: ToneEvent[]) => void): void {
+    const sig = envelope.headers[':chunk-signature'];
+    const date = envelope.headers[':date'];
+    if (sig?.type !== 'binary' || sig.value.length !== 32) this.#problem('an envelope lacks a 32-byte :chunk-signature');
+    if (date?.type !== 'timestamp') this.#problem('an envelope lacks a :date timestamp');
+    if (envelope.body.length === 0) {
+      req.endOfStream = true;
+      return;
+    }
+    if (req.endOfStream) this.#problem('audio after the end-of-stream envelope');
+    const inner = codec.decode(envelope.body);
+    const h = (name: string): unknown => inner.headers[name]?.value;
+    if (h(':message-type') !== 'event' || h(':event-type') !== 'AudioEvent') {
+      this.#problem(`unexpected inner message ${String(h(':message-type'))}/${String(h(':event-type'))}`);
+      return;
+    }
+    if (h(':content-type') !== 'application/octet-stream') this.#problem(`AudioEvent content-type ${String(h(':content-type'))}`);
+    const audio = Buffer.from(inner.body);
+    if (audio.length % 2 !== 0) this.#problem(`AudioEvent of ${audio.length} bytes is not whole 16-bit samples`);
+    // Transcribe's guidance: chunks of 50–200 ms; anything over ~32 KB is rejected.
+    if (audio.length > (rate / 5) * 2) this.#problem(`AudioEvent of ${audio.length} bytes is longer than 200 ms`);
+    req.audioEvents++;
+    req.audioBytes += audio.length;
+    req.maxChunkBytes = Math.max(req.maxChunkBytes, audio.length);
+    emit(recognizer.feed(audio));
+  }
+}
+
+/** A `TranscriptEvent` as Transcribe sends it: times in seconds, `IsPartial`, word Items with Speaker when asked. */
+function encodeTranscriptEvent(e: ToneEvent, diarize: boolean, lang: unknown): Uint8Array {
+  const first = e.words[0]!;
+  const last = e.words[e.words.length - 1]!;
+  const body = {
+    Transcript: {
+      Results: [
+        {
+          ResultId: `r-${first.startMs}`,
+          StartTime: first.startMs / 1000,
+          EndTime: last.endMs / 1000,
+          IsPartial: !e.final,
+          ChannelId: 'ch_0',
+          LanguageCode: lang,
+          Alternatives: [
+            {
+              Transcript: e.words.map((w) => w.text).join(' ') + (e.final ? '.' : ''),
+              Items: [
+                ...e.words.map((w) => ({
+                  Type: 'pronunciation',
+                  Content: w.text,
+                  StartTime: w.startMs / 1000,
+                  EndTime: w.endMs / 1000,
+                  Confidence: 0.97,
+                  Stable: e.final,
+                  ...(diarize ? { Speaker: w.speaker } : {}),
+                })),
+                ...(e.final ? [{ Type: 'punctuation', Content: '.', StartTime: last.endMs / 1000, EndTime: last.endMs / 1000 }] : []),
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  };
+  const headers: MessageHeaders = {
+    ':message-type': { type: 'string', value: 'event' },
+    ':event-type': { type: 'string', value: 'TranscriptEvent' },
+    ':content-type': { type: 'string', value: 'application/json' },
+  };
+  return codec.encode({ headers, body: new Uint8Array(Buffer.from(JSON.stringify(body))) });
+}
