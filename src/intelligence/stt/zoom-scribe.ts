@@ -257,12 +257,13 @@ class ScribeConnection implements SttConnection {
       this.handlers.onWarning?.(`zoom-scribe: no session.closed ${timeout} ms after session.close`);
     }
     clearTimeout(timer);
-    if (this.ws.readyState === WebSocket.OPEN) {
+    // Scribe closes the socket after session.closed; wait for that close (bounded), else close it ourselves.
+    if ((this.ws.readyState as number) !== WebSocket.CLOSED) {
       const socketClosed = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
-      this.ws.close(1000, 'finished');
+      if ((this.ws.readyState as number) === WebSocket.OPEN) this.ws.close(1000, 'finished');
       await Promise.race([socketClosed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      if ((this.ws.readyState as number) !== WebSocket.CLOSED) this.ws.terminate();
     }
-    if ((this.ws.readyState as number) !== WebSocket.CLOSED) this.ws.terminate();
     this.#report({ expected: true });
   }
 
