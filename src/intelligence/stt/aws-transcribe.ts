@@ -17,6 +17,7 @@ import {
   type TranscriptResultStream,
 } from '@aws-sdk/client-transcribe-streaming';
 import { ConfigError, OpenRtmsError } from '../../errors.js';
+import { SilenceKeepAlive } from './keepalive-silence.js';
 import type { SttAdapter, SttConnection, SttConnectionOptions, SttHandlers, SttResult, SttWord } from './types.js';
 
 /** Options of {@link createAwsTranscribeAdapter}. */
@@ -42,6 +43,11 @@ export interface AwsTranscribeOptions {
   vocabularyName?: string;
   /** How long `finish()` waits for the last results after ending the audio stream. Default 10 000 ms. */
   finishTimeoutMs?: number;
+  /**
+   * Transcribe ends a stream that gets no audio for 15 s. After this long without audio the adapter
+   * sends 100 ms of silence (and removes it from result times). Default 5 000 ms; 0 disables.
+   */
+  keepAliveAfterMs?: number;
 }
 
 const PROVIDER = 'aws-transcribe';
@@ -82,6 +88,7 @@ async function openConnection(opts: Resolved, conn: SttConnectionOptions, handle
     maxAttempts: 1,
   });
   const audio = new AudioQueue(opts.maxChunkBytes);
+  const silence = new SilenceKeepAlive(conn.sampleRate, opts.keepAliveAfterMs ?? 5_000);
   const abort = new AbortController();
   // The SDK resolves `send()` only once the FIRST transcript event arrived, and the service sends
   // none before it has audio: waiting for `send()` would deadlock. The HTTP/2 response status
@@ -117,16 +124,22 @@ async function openConnection(opts: Resolved, conn: SttConnectionOptions, handle
 
   let state: 'open' | 'finishing' | 'closed' = 'open';
   let reported = false;
+  const keepAlive = silence.afterMs > 0 ? setInterval(() => {
+    const pad = state === 'open' ? silence.due() : undefined;
+    if (pad) audio.push(pad);
+  }, Math.min(silence.afterMs, 1_000)) : undefined;
+  keepAlive?.unref();
   const report = (info: { expected: boolean; reason?: string }): void => {
     if (reported) return;
     reported = true;
+    clearInterval(keepAlive);
     client.destroy();
     handlers.onClose(info);
   };
   const done = started
     .then((response) => {
       if (!response.TranscriptResultStream) throw new Error('the service answered without a transcript stream');
-      return readResults(response.TranscriptResultStream, handlers);
+      return readResults(response.TranscriptResultStream, handlers, silence);
     })
     .then(
       () => report(state === 'open' ? { expected: false, reason: 'aws-transcribe ended the stream' } : { expected: true }),
@@ -135,11 +148,14 @@ async function openConnection(opts: Resolved, conn: SttConnectionOptions, handle
 
   return {
     send(pcm) {
-      if (state === 'open') audio.push(pcm);
+      if (state !== 'open') return;
+      audio.push(pcm);
+      silence.noteAudio(pcm.length);
     },
     async finish() {
       if (state !== 'open') return done;
       state = 'finishing';
+      clearInterval(keepAlive);
       audio.end();
       const timeout = opts.finishTimeoutMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
@@ -165,45 +181,44 @@ async function openConnection(opts: Resolved, conn: SttConnectionOptions, handle
   };
 }
 
-async function readResults(stream: AsyncIterable<TranscriptResultStream>, handlers: SttHandlers): Promise<void> {
+async function readResults(stream: AsyncIterable<TranscriptResultStream>, handlers: SttHandlers, silence: SilenceKeepAlive): Promise<void> {
   for await (const event of stream) {
     // Errors the service sends inside the stream (BadRequestException, LimitExceededException, …) are thrown by the SDK.
     for (const result of event.TranscriptEvent?.Transcript?.Results ?? []) {
-      const mapped = mapResult(result);
+      const mapped = mapResult(result, silence);
       if (mapped) handlers.onResult(mapped);
     }
   }
 }
 
-/** Transcribe times are seconds from the start of the audio stream. */
-function mapResult(result: Result): SttResult | undefined {
+/** Transcribe times are seconds from the start of the audio stream (keep-alive silence included). */
+function mapResult(result: Result, silence: SilenceKeepAlive): SttResult | undefined {
+  const ms = (s: number | undefined): number => Math.round(silence.toLocal((s ?? 0) * 1000));
   const alt = result.Alternatives?.[0];
   const text = alt?.Transcript?.trim();
   if (!alt || !text) return undefined;
-  const words = (alt.Items ?? []).filter((i) => i.Type !== 'punctuation' && i.Content).map(mapItem);
+  const words = (alt.Items ?? []).filter((i) => i.Type !== 'punctuation' && i.Content).map((i) => mapItem(i, ms));
   const speaker = words.find((w) => w.speaker !== undefined)?.speaker;
   return {
     text,
     final: result.IsPartial !== true,
-    startMs: secondsToMs(result.StartTime),
-    endMs: secondsToMs(result.EndTime),
+    startMs: ms(result.StartTime),
+    endMs: ms(result.EndTime),
     ...(words.length ? { words } : {}),
     ...(speaker !== undefined ? { speaker } : {}),
     ...(result.LanguageCode ? { language: result.LanguageCode } : {}),
   };
 }
 
-function mapItem(item: Item): SttWord {
+function mapItem(item: Item, ms: (s: number | undefined) => number): SttWord {
   return {
     text: item.Content ?? '',
-    startMs: secondsToMs(item.StartTime),
-    endMs: secondsToMs(item.EndTime),
+    startMs: ms(item.StartTime),
+    endMs: ms(item.EndTime),
     ...(item.Confidence !== undefined ? { confidence: item.Confidence } : {}),
     ...(item.Speaker !== undefined ? { speaker: item.Speaker } : {}),
   };
 }
-
-const secondsToMs = (s: number | undefined): number => Math.round((s ?? 0) * 1000);
 
 const describe = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 

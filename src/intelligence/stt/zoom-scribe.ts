@@ -25,6 +25,7 @@
 import { createHmac } from 'node:crypto';
 import WebSocket from 'ws';
 import { ConfigError, OpenRtmsError } from '../../errors.js';
+import { SilenceKeepAlive } from './keepalive-silence.js';
 import type { SttAdapter, SttConnection, SttConnectionOptions, SttHandlers, SttResult } from './types.js';
 
 /** Options of {@link createZoomScribeAdapter}. */
@@ -90,11 +91,7 @@ type Resolved = ZoomScribeOptions & { url: string; ttl: number };
 class ScribeConnection implements SttConnection {
   #state: 'open' | 'finishing' | 'closed' = 'open';
   #reported = false;
-  #lastAudioAt = Date.now();
-  /** Audio ms sent so far, in Scribe's timeline (sink audio + inserted keep-alive silence). */
-  #sentMs = 0;
-  /** Keep-alive silence inserted, as [Scribe-time position, duration] pairs, to map times back. */
-  #inserted: Array<[number, number]> = [];
+  readonly #silence: SilenceKeepAlive;
   #timer: NodeJS.Timeout | undefined;
   #sessionClosed: (() => void) | undefined;
 
@@ -102,7 +99,9 @@ class ScribeConnection implements SttConnection {
     private readonly ws: WebSocket,
     private readonly opts: Resolved,
     private readonly handlers: SttHandlers,
-  ) {}
+  ) {
+    this.#silence = new SilenceKeepAlive(SCRIBE_RATE, opts.keepAliveAfterMs ?? 10_000, KEEPALIVE_SILENCE_MS);
+  }
 
   static open(opts: Resolved, conn: SttConnectionOptions, handlers: SttHandlers): Promise<SttConnection> {
     if (conn.sampleRate !== SCRIBE_RATE) {
@@ -167,31 +166,17 @@ class ScribeConnection implements SttConnection {
       this.#sessionClosed?.();
       this.#report(this.#state === 'open' ? { expected: false, code, reason: reason.toString() || 'zoom-scribe closed the socket' } : { expected: true, code });
     });
-    const after = this.opts.keepAliveAfterMs ?? 10_000;
-    if (after > 0) {
-      this.#timer = setInterval(() => this.#keepAlive(after), Math.min(after, 5_000));
-      this.#timer.unref();
-    }
+    // Pings keep proxies from idling the socket out; silence keeps Scribe's session alive.
+    const after = this.#silence.afterMs > 0 ? this.#silence.afterMs : 15_000;
+    this.#timer = setInterval(() => this.#keepAlive(), Math.min(after, 5_000));
+    this.#timer.unref();
   }
 
-  #keepAlive(after: number): void {
+  #keepAlive(): void {
     if (this.#state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.ping();
-    if (Date.now() - this.#lastAudioAt < after) return;
-    this.ws.send(Buffer.alloc((SCRIBE_RATE / 1000) * KEEPALIVE_SILENCE_MS * 2));
-    this.#inserted.push([this.#sentMs, KEEPALIVE_SILENCE_MS]);
-    this.#sentMs += KEEPALIVE_SILENCE_MS;
-    this.#lastAudioAt = Date.now();
-  }
-
-  /** Scribe time → time of the sink's audio (inserted keep-alive silence removed). */
-  #toLocal(ms: number): number {
-    let shift = 0;
-    for (const [at, dur] of this.#inserted) {
-      if (at >= ms) break;
-      shift += Math.min(dur, ms - at);
-    }
-    return ms - shift;
+    const silence = this.#silence.due();
+    if (silence) this.ws.send(silence);
   }
 
   #onEvent(data: WebSocket.RawData): void {
@@ -227,8 +212,8 @@ class ScribeConnection implements SttConnection {
     return {
       text,
       final: true,
-      startMs: this.#toLocal(num(event.audio_start_ms)),
-      endMs: this.#toLocal(num(event.audio_end_ms)),
+      startMs: this.#silence.toLocal(num(event.audio_start_ms)),
+      endMs: this.#silence.toLocal(num(event.audio_end_ms)),
       ...(speaker !== undefined ? { speaker } : {}),
       ...(typeof event.language === 'string' ? { language: event.language } : {}),
     };
@@ -237,8 +222,7 @@ class ScribeConnection implements SttConnection {
   send(pcm: Buffer): void {
     if (this.#state !== 'open' || this.ws.readyState !== WebSocket.OPEN || pcm.length === 0) return;
     this.ws.send(pcm);
-    this.#sentMs += pcm.length / 2 / (SCRIBE_RATE / 1000);
-    this.#lastAudioAt = Date.now();
+    this.#silence.noteAudio(pcm.length);
   }
 
   async finish(): Promise<void> {

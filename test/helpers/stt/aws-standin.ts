@@ -24,6 +24,8 @@ export interface AwsStandinOptions {
   region: string;
   /** Abruptly reset the HTTP/2 session once this much audio (ms) has arrived. */
   dropAfterMs?: number;
+  /** Like Transcribe (15 s), end the stream with a BadRequestException after this long without audio. */
+  idleCloseMs?: number;
 }
 
 export interface AwsStandinRequest {
@@ -89,6 +91,17 @@ export class AwsTranscribeStandin {
     const emit = (events: ToneEvent[]): void => {
       for (const e of events) if (!stream.destroyed) stream.write(encodeTranscriptEvent(e, diarize, lang));
     };
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      if (this.options.idleCloseMs === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        if (stream.destroyed) return;
+        stream.end(encodeException('BadRequestException', `Your request timed out because no new audio was received for ${this.options.idleCloseMs} ms.`));
+      }, this.options.idleCloseMs);
+    };
+    armIdle();
+    stream.on('close', () => clearTimeout(idle));
     let pending = Buffer.alloc(0);
     stream.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
@@ -97,7 +110,7 @@ export class AwsTranscribeStandin {
         if (pending.length < total) break;
         const envelope = codec.decode(pending.subarray(0, total));
         pending = pending.subarray(total);
-        this.#onEnvelope(envelope, req, recognizer, rate, emit);
+        if (this.#onEnvelope(envelope, req, recognizer, rate, emit)) armIdle();
         if (this.options.dropAfterMs !== undefined && (req.audioBytes / 2 / rate) * 1000 >= this.options.dropAfterMs) {
           stream.session?.destroy();
           return;
@@ -105,6 +118,7 @@ export class AwsTranscribeStandin {
       }
     });
     stream.on('end', () => {
+      clearTimeout(idle);
       if (!req.endOfStream) this.#problem('request body ended without the empty end-of-stream envelope');
       if (pending.length) this.#problem(`${pending.length} trailing bytes that are not an event-stream message`);
       emit(recognizer.end());
@@ -113,21 +127,22 @@ export class AwsTranscribeStandin {
     stream.on('error', () => undefined);
   }
 
-  #onEnvelope(envelope: Message, req: AwsStandinRequest, recognizer: ToneRecognizer, rate: number, emit: (e: ToneEvent[]) => void): void {
+  /** Handles one signed envelope; true when it carried audio. */
+  #onEnvelope(envelope: Message, req: AwsStandinRequest, recognizer: ToneRecognizer, rate: number, emit: (e: ToneEvent[]) => void): boolean {
     const sig = envelope.headers[':chunk-signature'];
     const date = envelope.headers[':date'];
     if (sig?.type !== 'binary' || sig.value.length !== 32) this.#problem('an envelope lacks a 32-byte :chunk-signature');
     if (date?.type !== 'timestamp') this.#problem('an envelope lacks a :date timestamp');
     if (envelope.body.length === 0) {
       req.endOfStream = true;
-      return;
+      return false;
     }
     if (req.endOfStream) this.#problem('audio after the end-of-stream envelope');
     const inner = codec.decode(envelope.body);
     const h = (name: string): unknown => inner.headers[name]?.value;
     if (h(':message-type') !== 'event' || h(':event-type') !== 'AudioEvent') {
       this.#problem(`unexpected inner message ${String(h(':message-type'))}/${String(h(':event-type'))}`);
-      return;
+      return false;
     }
     if (h(':content-type') !== 'application/octet-stream') this.#problem(`AudioEvent content-type ${String(h(':content-type'))}`);
     const audio = Buffer.from(inner.body);
@@ -138,7 +153,18 @@ export class AwsTranscribeStandin {
     req.audioBytes += audio.length;
     req.maxChunkBytes = Math.max(req.maxChunkBytes, audio.length);
     emit(recognizer.feed(audio));
+    return true;
   }
+}
+
+/** A modelled exception inside the response stream, as Transcribe sends it. */
+function encodeException(type: string, message: string): Uint8Array {
+  const headers: MessageHeaders = {
+    ':message-type': { type: 'string', value: 'exception' },
+    ':exception-type': { type: 'string', value: type },
+    ':content-type': { type: 'string', value: 'application/json' },
+  };
+  return codec.encode({ headers, body: new Uint8Array(Buffer.from(JSON.stringify({ Message: message }))) });
 }
 
 /** A `TranscriptEvent` as Transcribe sends it: times in seconds, `IsPartial`, word Items with Speaker when asked. */

@@ -89,6 +89,38 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
     }
   });
 
+  it('keeps an idle stream alive with silence and removes that silence from result times', async () => {
+    const idle = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region, idleCloseMs: 600 });
+    const url = await idle.listen();
+    try {
+      const rec = recorder();
+      const conn = await createAwsTranscribeAdapter({ ...creds, endpoint: url, keepAliveAfterMs: 200 }).open({ sampleRate: 16000, diarize: false, label: 's5/u1' }, rec);
+      const script = toneScript(16000);
+      const all = frames(script.pcm, 16000);
+      await pace(all.slice(0, all.length / 2), (b) => conn.send(b));
+      await new Promise((r) => setTimeout(r, 1500)); // longer than the stand-in's idle limit
+      assert.equal(rec.closes.length, 0, 'the keep-alive kept the stream open');
+      await pace(all.slice(all.length / 2), (b) => conn.send(b));
+      await conn.finish();
+      assert.deepEqual(idle.problems, []);
+      assert.ok(idle.requests[0]!.audioBytes > script.pcm.length, 'keep-alive silence was sent');
+      const second = rec.finals()[1]!;
+      const sent = script.utterances[1]!;
+      assert.ok(Math.abs(second.startMs - sent[0]!.startMs) <= TIME_SLACK_MS, `second utterance at ${second.startMs}, sent at ${sent[0]!.startMs}`);
+      assert.ok(Math.abs(second.words![1]!.startMs - sent[1]!.startMs) <= TIME_SLACK_MS);
+      assert.deepEqual(rec.closes, [{ expected: true }]);
+
+      // Without the keep-alive, Transcribe's idle timeout ends the stream: an unexpected close.
+      const rec2 = recorder();
+      await createAwsTranscribeAdapter({ ...creds, endpoint: url, keepAliveAfterMs: 0 }).open({ sampleRate: 16000, diarize: false, label: 's6/u1' }, rec2);
+      await waitFor(() => rec2.closes.length > 0, 'onClose after the idle timeout');
+      assert.equal(rec2.closes[0]!.expected, false);
+      assert.match(rec2.closes[0]!.reason ?? '', /BadRequestException.*no new audio/);
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('rejects open() with STT_CONNECT_FAILED when the service refuses the request', async () => {
     const adapter = createAwsTranscribeAdapter({ ...creds, accessKeyId: 'AKIDWRONG', endpoint });
     const before = standin.problems.length;
