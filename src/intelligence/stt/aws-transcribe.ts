@@ -25,9 +25,11 @@ export interface AwsTranscribeOptions {
   /** AWS region, e.g. `us-east-1`. Default: `AWS_REGION` from the environment (required one way or the other). */
   region?: string;
   /**
-   * Endpoint override (the "base URL"), e.g. `https://transcribestreaming.us-east-1.amazonaws.com`
+   * Endpoint override (the config's `baseUrl`), e.g. `https://transcribestreaming.us-east-1.amazonaws.com`
    * or a local stand-in `http://127.0.0.1:8443`. Default: the SDK's regional endpoint.
    */
+  baseUrl?: string;
+  /** Same as `baseUrl` (the SDK's name for it); `baseUrl` wins when both are set. */
   endpoint?: string;
   /** Static credentials. When `accessKeyId`/`secretAccessKey` are absent the SDK's default chain is used (env, profile, SSO, IMDS…). */
   accessKeyId?: string;
@@ -80,7 +82,7 @@ type Resolved = AwsTranscribeOptions & { region: string; sampleRate: number; max
 async function openConnection(opts: Resolved, conn: SttConnectionOptions, handlers: SttHandlers): Promise<SttConnection> {
   const client = new TranscribeStreamingClient({
     region: opts.region,
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.baseUrl ?? opts.endpoint ? { endpoint: opts.baseUrl ?? opts.endpoint } : {}),
     ...(opts.accessKeyId && opts.secretAccessKey
       ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}) } }
       : {}),

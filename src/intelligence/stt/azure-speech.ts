@@ -32,7 +32,7 @@ import type { SttAdapter, SttConnection, SttConnectionOptions, SttHandlers, SttR
 /** Options of {@link createAzureSpeechAdapter}. */
 export interface AzureSpeechOptions {
   /** Speech resource key (sent as `Ocp-Apim-Subscription-Key`). Required. */
-  key: string;
+  apiKey: string;
   /** Azure region of the resource, e.g. `westeurope`. Required unless `baseUrl` is given. */
   region?: string;
   /**
@@ -64,7 +64,7 @@ const TICKS_PER_MS = 10_000;
  * `onClose` is called exactly once per connection; after `close()` it reports `expected: true`.
  */
 export function createAzureSpeechAdapter(options: AzureSpeechOptions): SttAdapter {
-  if (!options.key) throw new ConfigError('CONFIG_MISSING', 'azure-speech: key is not set');
+  if (!options.apiKey) throw new ConfigError('CONFIG_MISSING', 'azure-speech: apiKey (the Speech resource key) is not set');
   if (!options.region && !options.baseUrl) throw new ConfigError('CONFIG_MISSING', 'azure-speech: set region or baseUrl');
   if (options.baseUrl && !/^(wss?|https?):\/\//.test(options.baseUrl)) {
     throw new ConfigError('CONFIG_INVALID', `azure-speech: baseUrl ${options.baseUrl} is not a ws(s):// or http(s):// URL`);
@@ -82,9 +82,9 @@ function speechConfig(opts: AzureSpeechOptions, conn: SttConnectionOptions): Spe
   let config: SpeechConfig;
   if (opts.baseUrl) {
     const url = new URL(opts.baseUrl);
-    config = url.pathname === '/' || url.pathname === '' ? SpeechConfig.fromHost(url, opts.key) : SpeechConfig.fromEndpoint(url, opts.key);
+    config = url.pathname === '/' || url.pathname === '' ? SpeechConfig.fromHost(url, opts.apiKey) : SpeechConfig.fromEndpoint(url, opts.apiKey);
   } else {
-    config = SpeechConfig.fromSubscription(opts.key, opts.region!);
+    config = SpeechConfig.fromSubscription(opts.apiKey, opts.region!);
   }
   config.speechRecognitionLanguage = conn.language ?? opts.language ?? 'en-US';
   const endpointId = conn.model ?? opts.endpointId;

@@ -19,7 +19,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
   after(() => standin.close());
 
   it('streams signed PCM AudioEvents and maps partial and final results with word times and speakers', async () => {
-    const adapter = createAwsTranscribeAdapter({ ...creds, endpoint });
+    const adapter = createAwsTranscribeAdapter({ ...creds, baseUrl: endpoint });
     assert.equal(adapter.provider, 'aws-transcribe');
     assert.equal(adapter.sampleRate, 16000);
     const script = toneScript(16000);

@@ -20,7 +20,7 @@ describe('azure-speech adapter against a Speech service stand-in', () => {
 
   for (const diarize of [false, true]) {
     it(`${diarize ? 'ConversationTranscriber' : 'SpeechRecognizer'}: interim and final results with word times${diarize ? ' and speakers' : ''}`, async () => {
-      const adapter = createAzureSpeechAdapter({ key: KEY, baseUrl });
+      const adapter = createAzureSpeechAdapter({ apiKey: KEY, baseUrl });
       assert.equal(adapter.provider, 'azure-speech');
       assert.equal(adapter.sampleRate, 16000);
       const script = toneScript(16000);
@@ -68,7 +68,7 @@ describe('azure-speech adapter against a Speech service stand-in', () => {
     const url = await dropper.listen();
     try {
       const rec = recorder();
-      const conn = await createAzureSpeechAdapter({ key: KEY, baseUrl: url }).open({ sampleRate: 16000, diarize: false, label: 's3/mixed' }, rec);
+      const conn = await createAzureSpeechAdapter({ apiKey: KEY, baseUrl: url }).open({ sampleRate: 16000, diarize: false, label: 's3/mixed' }, rec);
       await pace(frames(toneScript(16000).pcm, 16000), (b) => conn.send(b));
       await waitFor(() => rec.closes.length > 0, 'onClose');
       assert.equal(rec.closes[0]!.expected, false);
@@ -84,15 +84,15 @@ describe('azure-speech adapter against a Speech service stand-in', () => {
   it('rejects open() with STT_CONNECT_FAILED when the key is refused', async () => {
     const before = standin.problems.length;
     await assert.rejects(
-      createAzureSpeechAdapter({ key: 'wrong', baseUrl }).open({ sampleRate: 16000, diarize: false, label: 's4/mixed' }, recorder()),
+      createAzureSpeechAdapter({ apiKey: 'wrong', baseUrl }).open({ sampleRate: 16000, diarize: false, label: 's4/mixed' }, recorder()),
       (err: unknown) => err instanceof OpenRtmsError && err.code === 'STT_CONNECT_FAILED' && /azure-speech/.test(err.message),
     );
     assert.match(standin.problems.splice(before).join(), /Ocp-Apim-Subscription-Key/);
   });
 
   it('refuses a configuration without key or without region and base URL', () => {
-    assert.throws(() => createAzureSpeechAdapter({ key: '' , region: 'westeurope' }), /key/);
-    assert.throws(() => createAzureSpeechAdapter({ key: 'k' }), /region or baseUrl/);
+    assert.throws(() => createAzureSpeechAdapter({ apiKey: '', region: 'westeurope' }), /apiKey/);
+    assert.throws(() => createAzureSpeechAdapter({ apiKey: 'k' }), /region or baseUrl/);
   });
 });
 
@@ -100,7 +100,7 @@ describe('azure-speech live', () => {
   const ready = process.env.AZURE_SPEECH_KEY && process.env.AZURE_SPEECH_REGION;
   it('recognises against the real service', { skip: ready ? false : 'AZURE_SPEECH_KEY and AZURE_SPEECH_REGION are not set' }, async () => {
     const rec = recorder();
-    const conn = await createAzureSpeechAdapter({ key: process.env.AZURE_SPEECH_KEY!, region: process.env.AZURE_SPEECH_REGION }).open(
+    const conn = await createAzureSpeechAdapter({ apiKey: process.env.AZURE_SPEECH_KEY!, region: process.env.AZURE_SPEECH_REGION }).open(
       { sampleRate: 16000, diarize: true, language: 'en-US', label: 'live/mixed' },
       rec,
     );
