@@ -226,7 +226,7 @@ const describe = (err: unknown): string => (err instanceof Error ? `${err.name}:
 
 /**
  * The request body: a pull queue the SDK iterates. `push` never blocks (the sink bounds what it
- * sends); each AudioEvent carries at most `maxChunkBytes`, an even number of bytes.
+ * sends); each AudioEvent carries at most `maxChunkBytes`, whole 16-bit samples.
  */
 class AudioQueue {
   #chunks: Buffer[] = [];
@@ -247,6 +247,19 @@ class AudioQueue {
     this.#signal();
   }
 
+  /**
+   * Coalesces what queued up while the SDK was busy into one AudioEvent of at most
+   * `maxChunkBytes`: fewer signed frames, no added latency (nothing waits for more audio).
+   */
+  #take(): Buffer | undefined {
+    const first = this.#chunks.shift();
+    if (!first) return undefined;
+    let size = first.length;
+    let n = 0;
+    while (n < this.#chunks.length && size + this.#chunks[n]!.length <= this.maxChunkBytes) size += this.#chunks[n++]!.length;
+    return n === 0 ? first : Buffer.concat([first, ...this.#chunks.splice(0, n)], size);
+  }
+
   #signal(): void {
     const wake = this.#wake;
     this.#wake = undefined;
@@ -255,7 +268,7 @@ class AudioQueue {
 
   async *events(): AsyncGenerator<AudioStream> {
     for (;;) {
-      const chunk = this.#chunks.shift();
+      const chunk = this.#take();
       if (chunk) {
         yield { AudioEvent: { AudioChunk: chunk } };
         continue;

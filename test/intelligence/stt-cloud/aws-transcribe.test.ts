@@ -72,6 +72,21 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
     assert.equal(rec.finals()[0]!.speaker, undefined, 'no speaker labels without diarization');
   });
 
+  it('coalesces frames that queued up into AudioEvents of at most 200 ms', async () => {
+    const rec = recorder();
+    const conn = await createAwsTranscribeAdapter({ ...creds, baseUrl: endpoint }).open({ sampleRate: 16000, diarize: false, label: 's2b/u1' }, rec);
+    const script = toneScript(16000);
+    const all = frames(script.pcm, 16000);
+    for (const f of all) conn.send(f); // a burst: the SDK pulls after they all queued
+    await conn.finish();
+    assert.deepEqual(standin.problems, []);
+    const req = standin.requests.at(-1)!;
+    assert.equal(req.audioBytes, script.pcm.length);
+    assert.ok(req.audioEvents < all.length / 5, `${req.audioEvents} AudioEvents for ${all.length} frames`);
+    assert.ok(req.maxChunkBytes <= 6400);
+    assert.equal(rec.finals().map((r) => r.text).join(' '), 'alpha bravo. charlie delta.');
+  });
+
   it('reports an abrupt server close as onClose({expected:false})', async () => {
     const dropper = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region, dropAfterMs: 300 });
     const url = await dropper.listen();
