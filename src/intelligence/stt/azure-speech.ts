@@ -178,11 +178,14 @@ async function openConnection(opts: AzureSpeechOptions, conn: SttConnectionOptio
     throw new OpenRtmsError('STT_CONNECT_FAILED', `azure-speech: cannot start recognition for ${conn.label}: ${err instanceof Error ? err.message : String(err)}`, { provider: PROVIDER, label: conn.label }, { cause: err });
   }
   state = 'open';
+  const openedAt = Date.now();
+  let writtenMs = 0;
 
   return {
     send(pcm) {
       if (state !== 'open' || pcm.length === 0) return;
       // The SDK keeps the ArrayBuffer it is given: hand it a copy, not a view into a pooled Buffer.
+      writtenMs += (pcm.length / 2 / conn.sampleRate) * 1000;
       try {
         push.write(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length) as ArrayBuffer);
       } catch (err) {
@@ -194,7 +197,10 @@ async function openConnection(opts: AzureSpeechOptions, conn: SttConnectionOptio
       state = 'finishing';
       const ended = new Promise<void>((resolve) => (sessionEnded = resolve));
       push.close();
-      const wait = opts.finishTimeoutMs ?? 10_000;
+      // The SDK sends the first 5 s of audio at once, then at most 2× real time: a backlog (audio
+      // resent after a reconnect) may still be draining. Wait for it on top of the flush bound.
+      const draining = Math.max(0, (writtenMs - 5_000) / 2 - (Date.now() - openedAt));
+      const wait = (opts.finishTimeoutMs ?? 10_000) + draining;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), wait)));
       if (await Promise.race([ended.then(() => false), timedOut])) {
