@@ -105,7 +105,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
   });
 
   it('keeps an idle stream alive with silence and removes that silence from result times', async () => {
-    const idle = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region, idleCloseMs: 600 });
+    const idle = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region, idleCloseMs: 1200 });
     const url = await idle.listen();
     try {
       const rec = recorder();
@@ -113,7 +113,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
       const script = toneScript(16000);
       const all = frames(script.pcm, 16000);
       await pace(all.slice(0, all.length / 2), (b) => conn.send(b));
-      await new Promise((r) => setTimeout(r, 1500)); // longer than the stand-in's idle limit
+      await new Promise((r) => setTimeout(r, 2000)); // longer than the stand-in's idle limit
       assert.equal(rec.closes.length, 0, 'the keep-alive kept the stream open');
       await pace(all.slice(all.length / 2), (b) => conn.send(b));
       await conn.finish();

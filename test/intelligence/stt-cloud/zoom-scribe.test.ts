@@ -54,7 +54,7 @@ describe('zoom-scribe adapter against a Scribe live stand-in', () => {
   });
 
   it('keeps an idle session alive with silence and removes that silence from result times', async () => {
-    const idle = new ZoomScribeStandin({ ...creds, idleCloseMs: 600 });
+    const idle = new ZoomScribeStandin({ ...creds, idleCloseMs: 1200 });
     const url = await idle.listen();
     try {
       const rec = recorder();
@@ -63,7 +63,7 @@ describe('zoom-scribe adapter against a Scribe live stand-in', () => {
       const all = frames(script.pcm, 16000);
       const half = all.length / 2; // 1.0 s: inside the long pause between the utterances
       await pace(all.slice(0, half), (b) => conn.send(b));
-      await new Promise((r) => setTimeout(r, 1500)); // longer than the stand-in's idle limit
+      await new Promise((r) => setTimeout(r, 2000)); // longer than the stand-in's idle limit
       assert.equal(rec.closes.length, 0, 'the keep-alive kept the session open');
       await pace(all.slice(half), (b) => conn.send(b));
       await conn.finish();
