@@ -2,15 +2,18 @@
  * A local stand-in for Amazon Transcribe streaming (`StartStreamTranscription`), driven by the real
  * `@aws-sdk/client-transcribe-streaming` through its `endpoint` option. It follows the documented
  * wire protocol: HTTP/2 `POST /stream-transcription` with the `x-amzn-transcribe-*` headers and a
- * SigV4 `Authorization`; the request body is an AWS event stream whose messages are signed
+ * SigV4 `Authorization` (recomputed with the configured secret and compared); the request body is
+ * an AWS event stream whose messages are signed
  * envelopes (`:date`, `:chunk-signature`) around `AudioEvent` messages; an envelope with an empty
  * payload ends the audio. The response is an event stream of `TranscriptEvent` JSON messages.
  * It CHECKS all of that and records every violation in `problems`; it "recognises" the audio with
  * {@link ToneRecognizer}, so the results depend on the PCM it really received.
  */
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/core/event-streams';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { ToneRecognizer, type ToneEvent } from './cloud-tones.js';
 
 const codec = new EventStreamCodec(
@@ -19,8 +22,9 @@ const codec = new EventStreamCodec(
 );
 
 export interface AwsStandinOptions {
-  /** Expected credentials and region: the Authorization header must name them. */
+  /** Expected credentials and region: the Authorization header must name them and verify with the secret. */
   accessKeyId: string;
+  secretAccessKey: string;
   region: string;
   /** Abruptly reset the HTTP/2 session once this much audio (ms) has arrived. */
   dropAfterMs?: number;
@@ -84,6 +88,41 @@ export class AwsTranscribeStandin {
     const scope = new RegExp(`^AWS4-HMAC-SHA256 Credential=${this.options.accessKeyId}/\\d{8}/${this.options.region}/transcribe/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`);
     if (!scope.test(auth)) return fail('UnrecognizedClientException', `Authorization is not a SigV4 header for ${this.options.accessKeyId}/${this.options.region}/transcribe: ${auth}`);
     if (headers['x-amz-content-sha256'] !== 'STREAMING-AWS4-HMAC-SHA256-EVENTS') this.#problem(`x-amz-content-sha256 is ${headers['x-amz-content-sha256']}`);
+    // Verification needs the async signer; audio that arrives meanwhile is buffered by the stream.
+    stream.pause();
+    void this.#verifySignature(headers, auth).then((why) => {
+      if (why) return fail('InvalidSignatureException', why);
+      this.#accept(stream, headers, req, rate, lang);
+    });
+  }
+
+  /** Recomputes the SigV4 signature of the request headers with the configured secret. */
+  async #verifySignature(headers: http2.IncomingHttpHeaders, auth: string): Promise<string | undefined> {
+    const signedNames = /SignedHeaders=([^,]+)/.exec(auth)![1]!.split(';');
+    const given = /Signature=([0-9a-f]{64})/.exec(auth)![1]!;
+    const amzDate = String(headers['x-amz-date'] ?? '');
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+    if (!m) return `x-amz-date ${amzDate} is not an ISO basic timestamp`;
+    const signingDate = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+    const authority = String(headers[':authority'] ?? headers.host ?? '');
+    const signed: Record<string, string> = {};
+    for (const name of signedNames) signed[name] = name === 'host' ? authority : String(headers[name] ?? '');
+    const [hostname, port] = authority.split(':');
+    const signer = new SignatureV4({
+      service: 'transcribe',
+      region: this.options.region,
+      credentials: { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey },
+      sha256: NodeSha256,
+    });
+    const out = await signer.sign(
+      { method: 'POST', protocol: 'http:', hostname: hostname!, port: port ? Number(port) : undefined, path: String(headers[':path']), query: {}, headers: signed },
+      { signingDate },
+    );
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(out.headers.authorization ?? out.headers.Authorization))?.[1];
+    return expected === given ? undefined : 'the SigV4 signature does not verify with the configured secret';
+  }
+
+  #accept(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, req: AwsStandinRequest, rate: number, lang: unknown): void {
 
     stream.respond({ ':status': 200, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-request-id': `req-${this.requests.length}` });
     const recognizer = new ToneRecognizer(rate);
@@ -125,6 +164,7 @@ export class AwsTranscribeStandin {
       if (!stream.destroyed) stream.end();
     });
     stream.on('error', () => undefined);
+    stream.resume();
   }
 
   /** Handles one signed envelope; true when it carried audio. */
@@ -154,6 +194,24 @@ export class AwsTranscribeStandin {
     req.maxChunkBytes = Math.max(req.maxChunkBytes, audio.length);
     emit(recognizer.feed(audio));
     return true;
+  }
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: SourceData): string | Uint8Array =>
+  typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+
+/** SHA-256 (or HMAC-SHA256 with a secret) in the shape the Smithy signer expects. */
+class NodeSha256 {
+  readonly #h: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.#h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: SourceData): void {
+    this.#h.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.#h.digest();
   }
 }
 

@@ -13,7 +13,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
   let standin: AwsTranscribeStandin;
   let endpoint: string;
   before(async () => {
-    standin = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region });
+    standin = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, region: creds.region });
     endpoint = await standin.listen();
   });
   after(() => standin.close());
@@ -88,7 +88,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
   });
 
   it('reports an abrupt server close as onClose({expected:false})', async () => {
-    const dropper = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region, dropAfterMs: 300 });
+    const dropper = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, region: creds.region, dropAfterMs: 300 });
     const url = await dropper.listen();
     try {
       const rec = recorder();
@@ -105,7 +105,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
   });
 
   it('keeps an idle stream alive with silence and removes that silence from result times', async () => {
-    const idle = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, region: creds.region, idleCloseMs: 1200 });
+    const idle = new AwsTranscribeStandin({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, region: creds.region, idleCloseMs: 1200 });
     const url = await idle.listen();
     try {
       const rec = recorder();
@@ -146,6 +146,15 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
       return true;
     });
     standin.problems.splice(before);
+  });
+
+  it('rejects open() when the SigV4 signature does not verify with the secret', async () => {
+    const before = standin.problems.length;
+    await assert.rejects(
+      createAwsTranscribeAdapter({ ...creds, secretAccessKey: 'not-the-secret', baseUrl: endpoint }).open({ sampleRate: 16000, diarize: false, label: 's7/mixed' }, recorder()),
+      (err: unknown) => err instanceof OpenRtmsError && err.code === 'STT_CONNECT_FAILED' && /InvalidSignature|signature/i.test(err.message),
+    );
+    assert.match(standin.problems.splice(before).join(), /does not verify/);
   });
 
   it('refuses a configuration without a region', () => {
