@@ -3,9 +3,9 @@
  * `@aws-sdk/client-transcribe-streaming` through its `endpoint` option. It follows the documented
  * wire protocol: HTTP/2 `POST /stream-transcription` with the `x-amzn-transcribe-*` headers and a
  * SigV4 `Authorization` (recomputed with the configured secret and compared); the request body is
- * an AWS event stream whose messages are signed
- * envelopes (`:date`, `:chunk-signature`) around `AudioEvent` messages; an envelope with an empty
- * payload ends the audio. The response is an event stream of `TranscriptEvent` JSON messages.
+ * an AWS event stream whose messages are signed envelopes (`:date`, `:chunk-signature`, each
+ * signature chained on the previous one and recomputed here) around `AudioEvent` messages; an
+ * envelope with an empty payload ends the audio. The response is an event stream of `TranscriptEvent` JSON messages.
  * It CHECKS all of that and records every violation in `problems`; it "recognises" the audio with
  * {@link ToneRecognizer}, so the results depend on the PCM it really received.
  */
@@ -45,6 +45,7 @@ export class AwsTranscribeStandin {
   readonly problems: string[] = [];
   readonly requests: AwsStandinRequest[] = [];
   #server = http2.createServer();
+  readonly #chains: ChunkChain[] = [];
   #sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(private readonly options: AwsStandinOptions) {
@@ -58,6 +59,11 @@ export class AwsTranscribeStandin {
   async listen(): Promise<string> {
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Resolves once every audio envelope received so far had its chunk signature checked. */
+  async verified(): Promise<void> {
+    await Promise.all(this.#chains.map((c) => c.checked));
   }
 
   async close(): Promise<void> {
@@ -90,14 +96,15 @@ export class AwsTranscribeStandin {
     if (headers['x-amz-content-sha256'] !== 'STREAMING-AWS4-HMAC-SHA256-EVENTS') this.#problem(`x-amz-content-sha256 is ${headers['x-amz-content-sha256']}`);
     // Verification needs the async signer; audio that arrives meanwhile is buffered by the stream.
     stream.pause();
-    void this.#verifySignature(headers, auth).then((why) => {
-      if (why) return fail('InvalidSignatureException', why);
-      this.#accept(stream, headers, req, rate, lang);
+    void this.#verifySignature(headers, auth).then((v) => {
+      if (typeof v === 'string') return fail('InvalidSignatureException', v);
+      this.#chains.push(v);
+      this.#accept(stream, headers, req, rate, lang, v);
     });
   }
 
   /** Recomputes the SigV4 signature of the request headers with the configured secret. */
-  async #verifySignature(headers: http2.IncomingHttpHeaders, auth: string): Promise<string | undefined> {
+  async #verifySignature(headers: http2.IncomingHttpHeaders, auth: string): Promise<string | ChunkChain> {
     const signedNames = /SignedHeaders=([^,]+)/.exec(auth)![1]!.split(';');
     const given = /Signature=([0-9a-f]{64})/.exec(auth)![1]!;
     const amzDate = String(headers['x-amz-date'] ?? '');
@@ -119,10 +126,10 @@ export class AwsTranscribeStandin {
       { signingDate },
     );
     const expected = /Signature=([0-9a-f]{64})/.exec(String(out.headers.authorization ?? out.headers.Authorization))?.[1];
-    return expected === given ? undefined : 'the SigV4 signature does not verify with the configured secret';
+    return expected === given ? { signer, prior: given, checked: Promise.resolve() } : 'the SigV4 signature does not verify with the configured secret';
   }
 
-  #accept(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, req: AwsStandinRequest, rate: number, lang: unknown): void {
+  #accept(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, req: AwsStandinRequest, rate: number, lang: unknown, chain: ChunkChain): void {
 
     stream.respond({ ':status': 200, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-request-id': `req-${this.requests.length}` });
     const recognizer = new ToneRecognizer(rate);
@@ -149,6 +156,7 @@ export class AwsTranscribeStandin {
         if (pending.length < total) break;
         const envelope = codec.decode(pending.subarray(0, total));
         pending = pending.subarray(total);
+        this.#checkChunkSignature(envelope, chain);
         if (this.#onEnvelope(envelope, req, recognizer, rate, emit)) armIdle();
         if (this.options.dropAfterMs !== undefined && (req.audioBytes / 2 / rate) * 1000 >= this.options.dropAfterMs) {
           stream.session?.destroy();
@@ -165,6 +173,25 @@ export class AwsTranscribeStandin {
     });
     stream.on('error', () => undefined);
     stream.resume();
+  }
+
+  /**
+   * Each envelope is signed over its `:date` header and payload, chained on the previous signature
+   * (the request's first): recomputed in order, off the audio path.
+   */
+  #checkChunkSignature(envelope: Message, chain: ChunkChain): void {
+    const sig = envelope.headers[':chunk-signature'];
+    const date = envelope.headers[':date'];
+    if (sig?.type !== 'binary' || date?.type !== 'timestamp') return;
+    const given = Buffer.from(sig.value).toString('hex');
+    chain.checked = chain.checked.then(async () => {
+      const expected = await chain.signer.sign(
+        { headers: codec.formatHeaders({ ':date': date }), payload: envelope.body },
+        { signingDate: date.value, priorSignature: chain.prior },
+      );
+      if (expected !== given) this.#problem('an audio envelope :chunk-signature does not verify (chained SigV4)');
+      chain.prior = given;
+    });
   }
 
   /** Handles one signed envelope; true when it carried audio. */
@@ -195,6 +222,12 @@ export class AwsTranscribeStandin {
     emit(recognizer.feed(audio));
     return true;
   }
+}
+
+interface ChunkChain {
+  signer: SignatureV4;
+  prior: string;
+  checked: Promise<void>;
 }
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;

@@ -27,6 +27,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
     const conn = await adapter.open({ sampleRate: 16000, diarize: true, language: 'en-GB', label: 's1/mixed' }, rec);
     await pace(frames(script.pcm, 16000), (b) => conn.send(b));
     await conn.finish();
+    await standin.verified();
 
     assert.deepEqual(standin.problems, []);
     const req = standin.requests.at(-1)!;
@@ -63,6 +64,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
     const script = toneScript(16000);
     conn.send(script.pcm);
     await conn.finish();
+    await standin.verified();
     assert.deepEqual(standin.problems, []);
     const req = standin.requests.at(-1)!;
     assert.equal(req.maxChunkBytes, 6400);
@@ -79,6 +81,7 @@ describe('aws-transcribe adapter against a Transcribe streaming stand-in', () =>
     const all = frames(script.pcm, 16000);
     for (const f of all) conn.send(f); // a burst: the SDK pulls after they all queued
     await conn.finish();
+    await standin.verified();
     assert.deepEqual(standin.problems, []);
     const req = standin.requests.at(-1)!;
     assert.equal(req.audioBytes, script.pcm.length);
