@@ -135,7 +135,7 @@ export function requireToken(token: string | undefined) {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Why a state-changing request (POST, PUT, PATCH, DELETE) must be refused as cross-site, or
+ * Why a state-changing request (POST, PUT, PATCH, DELETE) or a WebSocket handshake must be refused as cross-site, or
  * undefined. A browser says where a request comes from (`Sec-Fetch-Site`, `Origin`); one from
  * another site — a page riding on the dashboard's cookie, or on a token-less server bound to
  * loopback — is refused. A request with `Authorization: Bearer` passes: a browser cannot send that
@@ -143,7 +143,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * carry neither header (curl, SDKs, other servers).
  */
 export function crossSiteReason(req: FastifyRequest): string | undefined {
-  if (SAFE_METHODS.has(req.method)) return undefined;
+  // A WebSocket handshake is a GET, but no CORS keeps another site from reading what it receives:
+  // the live feed (transcripts as they are spoken) is guarded like a state change.
+  const websocket = req.headers.upgrade?.toLowerCase() === 'websocket';
+  if (SAFE_METHODS.has(req.method) && !websocket) return undefined;
   if (req.headers.authorization?.startsWith('Bearer ')) return undefined;
   const site = req.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site: ${site}`;

@@ -194,3 +194,27 @@ describe('secrets in answers', () => {
     }
   });
 });
+
+describe('cross-site WebSocket', () => {
+  it('the live feed refuses a handshake from another site (no CORS protects a WebSocket) and accepts its own pages', async () => {
+    const { WebSocket } = await import('ws');
+    const web = await webApp({ apiToken: undefined });
+    await web.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = web.app.server.address() as { port: number };
+    const open = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/live`, { origin });
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on('error', () => resolve(-1));
+      });
+    assert.equal(await open('https://evil.example'), 403);
+    assert.equal(await open(`http://127.0.0.1:${port}`), 101);
+  });
+});
