@@ -74,9 +74,17 @@ function cues(segments: CaptionSegment[], streamStart: number): Cue[] {
   return out;
 }
 
+/**
+ * `<v Name>`: the name escaped like cue text; one ending in `-` gets a space before `>` (the parser
+ * trims it), else `<v a-->` would hold `-->`, which ends a cue.
+ */
+function voiceTag(name: string): string {
+  return `<v ${escapeVtt(name)}${name.endsWith('-') ? ' ' : ''}>`;
+}
+
 export function toVtt(segments: CaptionSegment[], streamStart: number): string {
   const blocks = cues(segments, streamStart).map(
-    (c, i) => `${i + 1}\n${clock(c.from, '.')} --> ${clock(c.to, '.')}\n${c.who ? `<v ${escapeVtt(c.who)}>` : ''}${escapeVtt(c.text)}`,
+    (c, i) => `${i + 1}\n${clock(c.from, '.')} --> ${clock(c.to, '.')}\n${c.who ? voiceTag(c.who) : ''}${escapeVtt(c.text)}`,
   );
   return `WEBVTT\n\n${blocks.join('\n\n')}${blocks.length ? '\n' : ''}`;
 }

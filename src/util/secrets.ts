@@ -119,12 +119,15 @@ function urlSecrets(s: string): string[] {
   return out;
 }
 
-/** The environment's secrets (the variables the server reads, and anything named like one). */
+/**
+ * The environment's secrets: every variable named like one (ZM_RTMS_SECRET, ZOOM_SECRET_TOKEN,
+ * OPENRTMS_API_TOKEN, a provider's *_API_KEY, AWS_SECRET_ACCESS_KEY…) and the password of a database URL.
+ */
 export function envSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (!v) continue;
-    if (/^(ZM_RTMS_|ZOOM_|OPENRTMS_)/.test(k) && isSecretKey(k)) out.push(v);
+    if (isSecretKey(k)) out.push(v);
     if (k === 'DATABASE_URL' || k === 'NATS_URL') out.push(...urlSecrets(v));
   }
   return out;

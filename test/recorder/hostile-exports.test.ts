@@ -11,6 +11,7 @@
 // - JSONL (transcript.jsonl, chat.jsonl, events.jsonl) and the live feed's JSON: every line parses
 //   with JSON.parse and gives back the exact strings, lone surrogates included.
 // - File names from ids: only [A-Za-z0-9_%-], never `.`/`..`, reversible for well-formed ids.
+// - Terminal lines (`openrtms search`): no control character but the match colours.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -22,6 +23,8 @@ import SrtParser from 'srt-parser-2';
 import { captionText, srtSafe, toSrt, toVtt, type CaptionSegment } from '../../src/recorder/captions.js';
 import { Recorder, fromSafeName, safeName } from '../../src/recorder/index.js';
 import { toJson } from '../../src/live/bus.js';
+import { formatHit } from '../../src/cli/search.js';
+import type { SearchHit } from '../../src/store/types.js';
 
 const require = createRequire(import.meta.url);
 const { WebVTTParser } = require('webvtt-parser') as { WebVTTParser: new (entities?: Record<string, string>) => { parse(text: string, mode: string): VttTree } };
@@ -80,7 +83,7 @@ describe('WebVTT export with hostile names and texts', () => {
       fc.property(segments, (segs) => {
         assert.deepEqual(parseVtt(toVtt(segs, 10_000)), expected(segs));
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.OPENRTMS_PROPERTY_RUNS ?? 300) },
     );
   });
 
@@ -109,6 +112,10 @@ describe('WebVTT export with hostile names and texts', () => {
       { voice: '\ufffd', text: 'nul here \ufffd lone' },
     ]);
   });
+  it('a name ending in dashes cannot make the voice tag an arrow', () => {
+    assert.deepEqual(parseVtt(one('<', '--')), [{ voice: '--', text: '<' }]);
+    assert.deepEqual(parseVtt(one('x', 'a -')), [{ voice: 'a -', text: 'x' }]);
+  });
   it('leaves out segments with nothing to show', () => {
     assert.equal(toVtt([{ text: ' \n\t', userName: 'Ada', timestamp: 0 }], 0), 'WEBVTT\n\n');
   });
@@ -129,7 +136,7 @@ describe('SRT export with hostile names and texts', () => {
           want.map((_, i) => String(i + 1)),
         );
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.OPENRTMS_PROPERTY_RUNS ?? 300) },
     );
   });
   it('a text holding a timing line cannot forge a cue', () => {
@@ -183,13 +190,37 @@ describe('JSONL recording files and the live feed with hostile text', () => {
 describe('file names from ids', () => {
   it('stay encoded for any id, lone surrogates included', () => {
     fc.assert(
-      fc.property(fc.oneof(hostile, fc.constantFrom('.', '..', '/', '../../etc/passwd', 'a/b', '%2e%2e', 'C:\\x', '')), (id) => {
+      fc.property(fc.oneof(hostile, fc.constantFrom('.', '..', '/', '../../etc/passwd', 'a/b', '%2e%2e', 'C:\\x', '', '\u0000', '%', '%00')), (id) => {
         const n = safeName(id);
         assert.match(n, /^[A-Za-z0-9_%-]+$/);
         assert.ok(n !== '.' && n !== '..');
         assert.equal(fromSafeName(n), id.replace(/\p{Cs}/gu, '\ufffd'));
       }),
-      { numRuns: 500 },
+      { numRuns: Number(process.env.OPENRTMS_PROPERTY_RUNS ?? 500) },
+    );
+  });
+  it('two ids never share a directory (the empty id and "\\0" included)', () => {
+    assert.notEqual(safeName(''), safeName('\u0000'));
+    const wellFormed = (s: string) => s.replace(/\p{Cs}/gu, '\ufffd');
+    fc.assert(
+      fc.property(hostile, hostile, (a, b) => {
+        if (wellFormed(a) !== wellFormed(b)) assert.notEqual(safeName(a), safeName(b));
+      }),
+      { numRuns: Number(process.env.OPENRTMS_PROPERTY_RUNS ?? 500) },
+    );
+  });
+});
+
+describe('terminal output (openrtms search)', () => {
+  it('participant text cannot drive the terminal: only the match colours are control characters', () => {
+    fc.assert(
+      fc.property(hostile, hostile, hostile, fc.boolean(), (before, match, speaker, color) => {
+        const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+        const line = formatHit({ kind: 'chat', streamId: 's', userId: '1', speaker, timestamp: 0, snippet: `${esc(before)}<mark>${esc(match)}</mark>\u001b]0;owned\u0007\u009b2J` } as unknown as SearchHit, color);
+        const controls = line.replace(/\u001b\[1;33m|\u001b\[0m/g, '');
+        assert.doesNotMatch(controls, /[\p{Cc}\p{Cs}]/u);
+        assert.equal(line.includes('\u001b[1;33m'), color);
+      }),
     );
   });
 });
