@@ -2,11 +2,14 @@
  * Logging: pino, configured from ZM_RTMS_LOG_LEVEL (error|warn|info|debug|trace, default info),
  * ZM_RTMS_LOG_FORMAT (progressive = human lines, json = one JSON object per line; default
  * progressive on a terminal, json otherwise) and ZM_RTMS_LOG_ENABLED (false silences it).
- * Secrets are redacted by key wherever they appear, so none can reach a log.
+ * Secrets are redacted by key wherever they appear (any key named like a secret, at any depth) and
+ * by value (every secret of the config file and the environment, see src/util/secrets.ts), so none
+ * can reach a log, not even quoted inside an error message.
  */
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { ConfigError } from './errors.js';
+import { redactDeep, redactText } from './util/secrets.js';
 
 /** Keys whose values are never logged, at any depth we know of. */
 export const REDACTED_KEYS = [
@@ -44,7 +47,13 @@ export function createLogger(o: LogOptions = {}): Logger {
   const format = o.format ?? env.ZM_RTMS_LOG_FORMAT ?? ((destination as { isTTY?: boolean }).isTTY ? 'progressive' : 'json');
   if (format !== 'progressive' && format !== 'json') throw new ConfigError('CONFIG_INVALID', `ZM_RTMS_LOG_FORMAT must be progressive or json, got "${format}"`);
   const enabled = (o.enabled ?? env.ZM_RTMS_LOG_ENABLED ?? 'true').toLowerCase() !== 'false';
-  const options = { level, enabled, redact: { paths: [...new Set(paths)], censor: '[redacted]' } };
+  const options = {
+    level,
+    enabled,
+    redact: { paths: [...new Set(paths)], censor: '[redacted]' },
+    formatters: { log: (o: Record<string, unknown>) => redactDeep(o) as Record<string, unknown> },
+    hooks: { streamWrite: redactText },
+  };
   if (format === 'json') return pino(options, destination);
   return pino(options, pretty({ destination, colorize: (destination as { isTTY?: boolean }).isTTY ?? false, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
 }

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, readdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, helpText, parseCommand, type CommandSpec } from './args.js';
+import { forTerminal } from '../util/terminal.js';
 
 export const spec: CommandSpec = {
   name: 'inspect',
@@ -83,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`${m.rtms_stream_id}  (${m.product}, meeting ${m.meeting_uuid})${m.complete ? '' : '  INCOMPLETE'}`);
     console.log(`  ${d}`);
     console.log(`  ${m.started_at} → ${m.stopped_at ?? '…'}   audio ${duration_s !== undefined ? `${duration_s.toFixed(2)} s` : 'none'}`);
-    console.log(`  participants: ${m.participants.map((p) => p.user_name || String(p.user_id)).join(', ') || 'none seen'}`);
+    console.log(`  participants: ${m.participants.map((p) => forTerminal(p.user_name || String(p.user_id))).join(', ') || 'none seen'}`);
     console.log(`  gaps: ${m.gaps.length ? `${m.gaps.length} totalling ${(gapMs / 1000).toFixed(2)} s` : 'none'}`);
     console.log(`  frames: ${Object.entries(m.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     for (const f of list) console.log(`    ${f.path.padEnd(28)} ${String(Math.round(f.bytes / 1024)).padStart(7)} KB${f.seconds !== undefined ? `  ${f.seconds.toFixed(2)} s` : ''}`);

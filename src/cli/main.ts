@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { OpenRtmsError } from '../errors.js';
 import { UsageError } from './args.js';
+import { redactText } from '../util/secrets.js';
 
 /** A command module: runs with its own argv and resolves to the process exit code. */
 export interface Command {
@@ -67,16 +68,16 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`openrtms ${err.message}`);
+      console.error(redactText(`openrtms ${err.message}`));
       return 2;
     }
     if (err instanceof OpenRtmsError) {
-      console.error(`openrtms ${name}: ${err.message} [${err.code}]`);
-      if (process.env.ZM_RTMS_LOG_LEVEL === 'debug' || process.env.ZM_RTMS_LOG_LEVEL === 'trace') console.error(err.stack);
+      console.error(redactText(`openrtms ${name}: ${err.message} [${err.code}]`));
+      if (process.env.ZM_RTMS_LOG_LEVEL === 'debug' || process.env.ZM_RTMS_LOG_LEVEL === 'trace') console.error(redactText(String(err.stack)));
       return 1;
     }
-    console.error(`openrtms ${name}: ${(err as Error)?.message ?? String(err)}`);
-    if (process.env.ZM_RTMS_LOG_LEVEL === 'debug' || process.env.ZM_RTMS_LOG_LEVEL === 'trace') console.error((err as Error)?.stack);
+    console.error(redactText(`openrtms ${name}: ${(err as Error)?.message ?? String(err)}`));
+    if (process.env.ZM_RTMS_LOG_LEVEL === 'debug' || process.env.ZM_RTMS_LOG_LEVEL === 'trace') console.error(redactText(String((err as Error)?.stack)));
     return 1;
   }
 }

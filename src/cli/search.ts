@@ -6,6 +6,7 @@
 import { helpText, intFlag, parseCommand, UsageError, type CommandSpec } from './args.js';
 import { openStore } from '../store/open.js';
 import { parseSearchQuery, snippetToAnsi, snippetToText } from '../store/query.js';
+import { forTerminal } from '../util/terminal.js';
 import type { SearchHit } from '../store/types.js';
 
 export const spec: CommandSpec = {
@@ -34,8 +35,10 @@ function formatTime(ms: number): string {
 
 /** One output line of a hit. */
 export function formatHit(hit: SearchHit, color: boolean): string {
-  const text = (color ? snippetToAnsi(hit.snippet) : snippetToText(hit.snippet)).replace(/\s*\n\s*/g, ' ');
-  const who = hit.kind === 'chat' ? `${hit.speaker || hit.userId} (chat)` : hit.speaker || hit.userId;
+  // snippetToAnsi/snippetToText keep participants' control characters away from the terminal.
+  const text = (color ? snippetToAnsi(hit.snippet) : forTerminal(snippetToText(hit.snippet))).replace(/ {2,}/g, ' ');
+  const speaker = forTerminal(String(hit.speaker || hit.userId));
+  const who = hit.kind === 'chat' ? `${speaker} (chat)` : speaker;
   return `${formatTime(hit.timestamp)}  ${who}: ${text}`;
 }
 

@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import { PRODUCTS, type Product } from '../protocol/index.js';
 import type { AppConfig, OpenRtmsConfig, ZoomApiConfig } from './types.js';
 import { parseDestinations } from './destinations.js';
+import { registerConfigSecrets } from '../util/secrets.js';
 
 export const CONFIG_FILE_NAME = 'openrtms.config.json';
 /** Keys of the documented schema that later versions implement: refused rather than silently ignored. */
@@ -144,6 +145,8 @@ export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = pr
 /** Loads the applicable config file; an empty config (no apps) when there is none. */
 export function loadConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): OpenRtmsConfig {
   const path = configPath(flag, env, cwd);
+  // From here on, no log line, error or API answer can show a secret of the environment or the file.
+  registerConfigSecrets(undefined, env);
   if (!path) return { apps: [] };
   let text: string;
   try {
@@ -152,7 +155,9 @@ export function loadConfig(flag: string | undefined, env: NodeJS.ProcessEnv = pr
     throw new ConfigError('CONFIG_MISSING', `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    return { ...parseConfig(text, env), file: path };
+    const config = parseConfig(text, env);
+    registerConfigSecrets(config, env);
+    return { ...config, file: path };
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.code, `${path}: ${err.message}`, err.details as Record<string, unknown>);
     throw err;

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { presentedToken, TOKEN_COOKIE, tokenMatches } from '../server/auth.js';
+import { BadTokenLimiter, checkToken, refuse, TOKEN_COOKIE } from '../server/auth.js';
 
 export interface DashboardOptions {
   apiToken?: string;
@@ -34,12 +34,20 @@ export function dashboardDir(): string {
   throw new Error(`dashboard files not found (looked in ${candidates.join(', ')})`);
 }
 
+// No inline style or script: the Content-Security-Policy (src/server/web.ts) allows neither.
 const LOGIN = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>openrtms — token needed</title>
-<style>body{font:15px system-ui,sans-serif;background:#0f1115;color:#e6e8ee;display:grid;place-items:center;height:100vh;margin:0}
-form{background:#171a21;padding:28px;border-radius:10px;border:1px solid #262b36}input{padding:7px 10px;border-radius:6px;border:1px solid #262b36;background:#0f1115;color:inherit;width:260px}
-button{margin-left:8px;padding:7px 14px;border-radius:6px;border:0;background:#4f8cff;color:white}</style></head>
+<link rel="stylesheet" href="/assets/login.css"></head>
 <body><form method="get" action="/"><h2>openrtms</h2><p>This server needs its API token (OPENRTMS_API_TOKEN).</p>
 <input name="token" type="password" autofocus placeholder="API token"><button>Open</button></form></body></html>`;
+
+/**
+ * The token cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's request carries
+ * it) and Secure when the page came over TLS — directly, or through a reverse proxy that says so in
+ * X-Forwarded-Proto when the server trusts it (OPENRTMS_TRUST_PROXY=1).
+ */
+export function tokenCookie(value: string, secure: boolean): string {
+  return `${TOKEN_COOKIE}=${encodeURIComponent(value)}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
+}
 
 export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
   const dir = opts.publicDir ?? dashboardDir();
@@ -50,14 +58,16 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
   }
   const token = opts.apiToken;
 
-  const allowed = (req: FastifyRequest) => !token || tokenMatches(presentedToken(req), token);
+  const limiter = new BadTokenLimiter();
 
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!allowed(req)) return reply.code(401).type('text/html; charset=utf-8').send(LOGIN);
+    const check = checkToken(req, token, limiter);
+    if (!check.ok && check.status === 429) return refuse(reply, check);
+    if (!check.ok) return reply.code(401).type('text/html; charset=utf-8').send(LOGIN);
     const q = (req.query as { token?: string }).token;
     if (token && q) {
       // Keep the token in a cookie and take it out of the address bar.
-      reply.header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(q)}; HttpOnly; SameSite=Strict; Path=/${req.protocol === 'https' ? '; Secure' : ''}`);
+      reply.header('set-cookie', tokenCookie(q, req.protocol === 'https'));
       return reply.redirect('/', 303);
     }
     const f = files.get('index.html')!;

@@ -1,4 +1,13 @@
-/** WebVTT and SRT from transcript segments, times relative to the stream start, with speaker names. */
+/**
+ * WebVTT and SRT from transcript segments, times relative to the stream start, with speaker names.
+ *
+ * Names and texts are written by meeting participants: untrusted. Both formats are line-based, so
+ * every text is first normalised by {@link captionText} (one line, well-formed Unicode, no control
+ * characters). WebVTT then escapes `&`, `<` and `>` (cue text and the `<v>` annotation alike), so a
+ * line such as `a < b` or `<script>` shows as written and `-->` can never end a cue. SRT has no escape
+ * syntax: there `-->` (or a longer dash run before `>`) is written `->`, so no text line can pass for
+ * a timing line. A segment whose text normalises to nothing is left out (an empty cue shows nothing).
+ */
 
 export interface CaptionSegment {
   text: string;
@@ -7,6 +16,28 @@ export interface CaptionSegment {
   timestamp: number;
   startTime?: number | null;
   endTime?: number | null;
+}
+
+/**
+ * The one-line form of a caption text or speaker name: lone surrogates become U+FFFD (what a UTF-8
+ * file would hold anyway), every run of whitespace or control characters (line breaks included)
+ * becomes one space, and the ends are trimmed.
+ */
+export function captionText(s: string): string {
+  return s
+    .replace(/\p{Cs}/gu, '\uFFFD')
+    .replace(/[\s\p{Cc}]+/gu, ' ')
+    .trim();
+}
+
+/** WebVTT cue text escaping (also valid in a `<v>` annotation). */
+export function escapeVtt(s: string): string {
+  return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+/** SRT text: no dash run followed by `>` (a timing line's arrow) survives. */
+export function srtSafe(s: string): string {
+  return s.replace(/-{2,}>/g, '->');
 }
 
 function clock(ms: number, sep: '.' | ','): string {
@@ -25,23 +56,41 @@ function span(seg: CaptionSegment, start: number): [number, number] {
   return [from, to];
 }
 
-const nameOf = (seg: CaptionSegment) => seg.speaker ?? seg.userName ?? '';
+interface Cue {
+  from: number;
+  to: number;
+  who: string;
+  text: string;
+}
+
+function cues(segments: CaptionSegment[], streamStart: number): Cue[] {
+  const out: Cue[] = [];
+  for (const seg of segments) {
+    const text = captionText(String(seg.text ?? ''));
+    if (!text) continue;
+    const [from, to] = span(seg, streamStart);
+    out.push({ from, to, who: captionText(String(seg.speaker ?? seg.userName ?? '')), text });
+  }
+  return out;
+}
+
+/**
+ * `<v Name>`: the name escaped like cue text; one ending in `-` gets a space before `>` (the parser
+ * trims it), else `<v a-->` would hold `-->`, which ends a cue.
+ */
+function voiceTag(name: string): string {
+  return `<v ${escapeVtt(name)}${name.endsWith('-') ? ' ' : ''}>`;
+}
 
 export function toVtt(segments: CaptionSegment[], streamStart: number): string {
-  const cues = segments.map((seg, i) => {
-    const [a, b] = span(seg, streamStart);
-    const who = nameOf(seg).replace(/[>\n]/g, ' ');
-    return `${i + 1}\n${clock(a, '.')} --> ${clock(b, '.')}\n${who ? `<v ${who}>` : ''}${seg.text.replace(/-->/g, '->')}`;
-  });
-  return `WEBVTT\n\n${cues.join('\n\n')}${cues.length ? '\n' : ''}`;
+  const blocks = cues(segments, streamStart).map(
+    (c, i) => `${i + 1}\n${clock(c.from, '.')} --> ${clock(c.to, '.')}\n${c.who ? voiceTag(c.who) : ''}${escapeVtt(c.text)}`,
+  );
+  return `WEBVTT\n\n${blocks.join('\n\n')}${blocks.length ? '\n' : ''}`;
 }
 
 export function toSrt(segments: CaptionSegment[], streamStart: number): string {
-  return segments
-    .map((seg, i) => {
-      const [a, b] = span(seg, streamStart);
-      const who = nameOf(seg);
-      return `${i + 1}\n${clock(a, ',')} --> ${clock(b, ',')}\n${who ? `${who}: ` : ''}${seg.text}\n`;
-    })
+  return cues(segments, streamStart)
+    .map((c, i) => `${i + 1}\n${clock(c.from, ',')} --> ${clock(c.to, ',')}\n${srtSafe(c.who ? `${c.who}: ${c.text}` : c.text)}\n`)
     .join('\n');
 }

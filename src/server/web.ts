@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
 import { dashboardRoutes } from '../dashboard/plugin.js';
 import type { LiveBus } from '../live/bus.js';
 import type { ThumbnailStore } from '../live/thumbnails.js';
@@ -21,6 +22,8 @@ import type { AlertLog } from '../alerts/log.js';
 import { controlRoutes, type StreamControl } from '../control/plugin.js';
 import { deliveryRoutes } from '../delivery/plugin.js';
 import type { DeliveryHub } from '../delivery/hub.js';
+import { BAD_TOKEN_LIMITER, BadTokenLimiter, refuseCrossSite } from './auth.js';
+import { hasSecrets, redactText } from '../util/secrets.js';
 
 export interface WebAppOptions {
   store: Store;
@@ -41,7 +44,40 @@ export interface WebAppOptions {
   /** Attach to this server instead of creating one (then route requests with `handle`). */
   server?: Server;
   logger?: boolean;
+  /**
+   * Trust X-Forwarded-Proto/-For/-Host from a reverse proxy (TLS terminated in front): the token cookie
+   * is then Secure when the proxy says https, and the client address is the proxy's X-Forwarded-For.
+   * Default: env OPENRTMS_TRUST_PROXY (1/true/yes/on), else off.
+   */
+  trustProxy?: boolean;
+  /** Wrong-token slowdown (default: after 10 wrong tokens within a minute, one address gets 429 for the rest of it). */
+  badTokens?: { max?: number; windowMs?: number };
 }
+
+/** OPENRTMS_TRUST_PROXY=1: the server runs behind a reverse proxy that terminates TLS. */
+export function trustProxyFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|true|yes|on)$/i.test(env.OPENRTMS_TRUST_PROXY?.trim() ?? '');
+}
+
+/**
+ * The dashboard's Content-Security-Policy: its own scripts and styles only (no inline ones, no
+ * eval), never framed; media and images may come from blob:/data: URLs the page makes itself.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  mediaSrc: ["'self'", 'blob:'],
+  connectSrc: ["'self'"],
+  workerSrc: ["'self'", 'blob:'],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
 
 export interface WebApp {
   app: FastifyInstance;
@@ -52,8 +88,10 @@ export interface WebApp {
 }
 
 export function createWebApp(o: WebAppOptions): WebApp {
+  const trustProxy = o.trustProxy ?? trustProxyFromEnv();
   const app = Fastify({
     logger: o.logger ?? false,
+    trustProxy,
     ...(o.server ? { serverFactory: () => o.server! } : {}),
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 500 },
@@ -66,8 +104,20 @@ export function createWebApp(o: WebAppOptions): WebApp {
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     const code = err.validation ? 'BAD_REQUEST' : status === 500 ? 'INTERNAL' : (err.code ?? 'BAD_REQUEST');
-    void reply.code(status).send({ error: { code, message: status === 500 ? 'the server could not answer; see its log' : err.message } });
+    void reply.code(status).send({ error: { code, message: status === 500 ? 'the server could not answer; see its log' : redactText(err.message) } });
   });
+  // Security headers on every answer (the dashboard's CSP, nosniff, no framing); HSTS only behind TLS.
+  void app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    hsts: trustProxy ? { maxAge: 15_552_000 } : false,
+    xFrameOptions: { action: 'deny' },
+  });
+  // One wrong-token limiter for every plugin's token check (see requireToken).
+  app.decorate(BAD_TOKEN_LIMITER, new BadTokenLimiter(o.badTokens));
+  // State changes from another site are refused before any route runs (CSRF).
+  app.addHook('onRequest', refuseCrossSite);
+  // No secret of the config or the environment leaves in an answer, whatever produced it.
+  app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' && hasSecrets() ? redactText(payload) : payload));
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
   void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails });
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });

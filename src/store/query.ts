@@ -7,6 +7,7 @@
  * column filters are plain text) or as a normalised websearch string for PostgreSQL. Input that
  * has no searchable term yields `undefined`: the caller returns no hits instead of erroring.
  */
+import { forTerminal } from '../util/terminal.js';
 
 export interface QueryTerm {
   /** The term's text (a word or a phrase), without quotes. */
@@ -114,9 +115,15 @@ export function snippetToText(snippet: string): string {
   return unescapeHtml(snippet.replace(/<\/?mark>/g, ''));
 }
 
-/** A SearchHit snippet with matches in bold yellow for a terminal. */
+/**
+ * A SearchHit snippet with matches in bold yellow for a terminal. The text between the marks is the
+ * participants': its control characters become spaces, so only these colours reach the terminal.
+ */
 export function snippetToAnsi(snippet: string): string {
-  return unescapeHtml(snippet.replace(/<mark>/g, '\u001b[1;33m').replace(/<\/mark>/g, '\u001b[0m'));
+  return snippet
+    .split(/(<\/?mark>)/)
+    .map((part) => (part === '<mark>' ? '\u001b[1;33m' : part === '</mark>' ? '\u001b[0m' : forTerminal(unescapeHtml(part))))
+    .join('');
 }
 
 /** Removes control characters (other than tab/newline) from text about to be stored. */
