@@ -33,7 +33,8 @@ function phase(list, concurrency) {
     });
     child.on('exit', (code, signal) => {
       for (const key of Object.keys(totals)) {
-        const m = new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tail);
+        // TAP prints `# pass N`; Node 23+ defaults to the spec reporter, which prints `ℹ pass N`.
+        const m = new RegExp(`^(?:# |\u2139 )${key} (\\d+)$`, 'm').exec(tail);
         if (m) totals[key] += Number(m[1]);
       }
       resolve(code ?? (signal ? 1 : 0));
