@@ -30,7 +30,13 @@ interface DeepgramResults {
   channel?: { alternatives?: { transcript: string; words?: DeepgramWord[]; languages?: string[] }[] };
 }
 
-export function createDeepgramAdapter(config: TranscriptionConfig): SttAdapter {
+export interface DeepgramTuning {
+  /** Silence after which a KeepAlive goes out (default 4 s). */
+  keepAliveMs?: number;
+}
+
+export function createDeepgramAdapter(config: TranscriptionConfig, tuning: DeepgramTuning = {}): SttAdapter {
+  const keepAliveMs = tuning.keepAliveMs ?? KEEPALIVE_MS;
   const client = new DeepgramClient({
     apiKey: config.apiKey ?? '',
     reconnect: false,
@@ -62,8 +68,9 @@ export function createDeepgramAdapter(config: TranscriptionConfig): SttAdapter {
       let closed = false;
       let lastSend = Date.now();
       let onFinished: (() => void) | undefined;
+      let keepAlive: NodeJS.Timeout | undefined;
       const done = () => {
-        clearInterval(keepAlive);
+        if (keepAlive) clearInterval(keepAlive);
         onFinished?.();
       };
       socket.on('message', (m: unknown) => {
@@ -106,15 +113,15 @@ export function createDeepgramAdapter(config: TranscriptionConfig): SttAdapter {
         socket.close();
         throw connectFailed('deepgram', (err as Error).message, err);
       }
-      const keepAlive = setInterval(() => {
-        if (closed || Date.now() - lastSend < KEEPALIVE_MS) return;
+      keepAlive = setInterval(() => {
+        if (closed || Date.now() - lastSend < keepAliveMs) return;
         lastSend = Date.now();
         try {
           socket.sendKeepAlive({ type: 'KeepAlive' });
         } catch {
           // the close event follows
         }
-      }, 1000);
+      }, Math.min(1000, keepAliveMs));
       keepAlive.unref();
       return {
         send(pcm: Buffer) {
