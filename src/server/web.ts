@@ -36,6 +36,8 @@ export interface WebAppOptions {
   control?: StreamControl;
   /** Serves /api/delivery (destinations, dead letters, replay). */
   delivery?: DeliveryHub;
+  /** The speech-to-text tracks being made for a live stream (GET /api/streams/:id `transcriptSources`). */
+  transcriptSources?(rtmsStreamId: string): string[];
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -69,7 +71,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
     void reply.code(status).send({ error: { code, message: status === 500 ? 'the server could not answer; see its log' : err.message } });
   });
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
-  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails });
+  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails, ...(o.transcriptSources ? { transcriptSources: o.transcriptSources } : {}) });
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });
