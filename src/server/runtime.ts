@@ -27,6 +27,7 @@ import { DeliveryHub } from '../delivery/hub.js';
 import type { DestinationConfig } from '../delivery/types.js';
 import type { WebhookTuning } from '../delivery/webhook.js';
 import { ConfigError } from '../errors.js';
+import { DataOption } from '../protocol/index.js';
 import { Transcription } from '../intelligence/stt/transcription.js';
 import { transcriptionMatches, type TranscriptionConfig } from '../intelligence/stt/config.js';
 import type { STT_PROVIDERS } from '../intelligence/stt/providers.js';
@@ -96,6 +97,15 @@ export interface Runtime {
   shutdown(): Promise<void>;
 }
 
+/**
+ * A `per-speaker` transcription entry needs Zoom's audio per participant (AUDIO_MULTI_STREAMS): the
+ * client asks for it unless the audio parameters were set explicitly.
+ */
+function withSpeakerAudio(client: RuntimeOptions['client'], entries: TranscriptionConfig[] | undefined): RuntimeOptions['client'] {
+  if (!entries?.some((c) => c.audio === 'per-speaker') || client?.audio?.data_opt !== undefined) return client;
+  return { ...client, audio: { ...client?.audio, data_opt: DataOption.AUDIO_MULTI_STREAMS } };
+}
+
 export function createRuntime(o: RuntimeOptions): Runtime {
   const bus = new LiveBus();
   const thumbnails = new ThumbnailStore();
@@ -103,7 +113,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   /** Which app each stream was joined with, for alerts. */
   const streamApps = new Map<string, string>();
   const registry: StreamRegistry = new StreamRegistry({
-    client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
+    client: { ...withSpeakerAudio(o.client, o.transcription), clientId: o.clientId, clientSecret: o.clientSecret },
     ...(apps
       ? {
           credentialsFor: (event: StreamEvent) => {

@@ -88,6 +88,8 @@ export class SttChannel {
   #generation = 0;
   #lastFirst?: Chunk;
   #connecting = false;
+  /** The connection closed unexpectedly while finishing. */
+  #lost = false;
 
   constructor(options: ChannelOptions) {
     this.#o = options;
@@ -232,7 +234,7 @@ export class SttChannel {
     if (expected || this.#state === 'closed') return;
     this.stats.reconnects++;
     this.#o.onWarning?.(`${this.#o.adapter.provider} ${this.#o.open.label}: connection closed unexpectedly${reason ? ` (${reason})` : ''}; reconnecting`);
-    if (this.#state === 'finishing') return; // finish() notices and reconnects once to flush
+    if (this.#state === 'finishing') this.#lost = true;
     this.#retry();
   }
 
@@ -278,18 +280,23 @@ export class SttChannel {
     }
     this.#state = 'finishing';
     const deadline = Date.now() + (this.#o.finishTimeoutMs ?? 5000);
-    // Not connected: wait (bounded) for the reconnect in progress so the held audio still goes out.
-    while (!this.#conn && Date.now() < deadline) {
-      if (!this.#timer && !this.#connecting) this.#connect();
-      await new Promise((r) => setTimeout(r, 25));
-      if (this.#conn) this.#drain();
-    }
-    const conn = this.#conn;
-    if (conn) {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+    for (;;) {
+      // Not connected: wait (bounded) for the reconnect in progress so the held audio still goes out.
+      while (!this.#conn && Date.now() < deadline) {
+        if (!this.#timer && !this.#connecting) this.#connect();
+        await sleep(25);
+      }
+      const conn = this.#conn;
+      if (!conn) break;
       this.#drain();
-      await Promise.race([conn.finish().catch(() => {}), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      this.#lost = false;
+      await Promise.race([conn.finish().catch(() => {}), sleep(deadline - Date.now())]);
+      // The connection died before its last results: what it had not confirmed goes again on a new one.
+      if (!this.#lost || Date.now() >= deadline) break;
     }
-    for (const c of this.#pending) this.stats.droppedMs += (c.samples * 1000) / this.#rate;
+    const left = [...this.#pending, ...(this.#lost || !this.#conn ? this.#sent : [])];
+    for (const c of left) this.stats.droppedMs += (c.samples * 1000) / this.#rate;
     this.#pending = [];
     this.close();
   }
