@@ -295,7 +295,7 @@ export class SttChannel {
       // The connection died before its last results: what it had not confirmed goes again on a new one.
       if (!this.#lost || Date.now() >= deadline) break;
     }
-    const left = [...this.#pending, ...(this.#lost || !this.#conn ? this.#sent : [])];
+    const left = [...this.#pending, ...(this.#lost ? this.#sent : [])];
     for (const c of left) this.stats.droppedMs += (c.samples * 1000) / this.#rate;
     this.#pending = [];
     this.close();
