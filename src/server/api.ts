@@ -198,7 +198,7 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
       const source = req.query.source;
       const stored = await store.getStream(id);
       const segments = await store.transcript(id, { source });
-      if (stored && segments.length === 0 && source !== ZOOM_SOURCE && !liveOf(id)) {
+      if (stored && segments.length === 0 && source !== ZOOM_SOURCE && (stored.state === 'stopped' || !liveOf(id))) {
         const have = sortSources([ZOOM_SOURCE, ...(await store.transcriptSources(id))]);
         return fail(reply, 404, 'NOT_FOUND', `stream ${id} has no transcript track "${source}" (it has: ${have.join(', ')})`);
       }
