@@ -180,7 +180,8 @@ export class SttChannel {
             if (gen === this.#generation) this.#result(r);
           },
           onClose: (info) => {
-            if (gen === this.#generation) this.#closed(info.expected, info.reason);
+            // A connection that never opened is a failed connect (retried there), not a lost one.
+            if (gen === this.#generation && this.#conn) this.#closed(info.expected, info.reason);
           },
           onWarning: (m) => o.onWarning?.(m),
         },

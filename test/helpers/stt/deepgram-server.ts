@@ -27,6 +27,8 @@ export interface DeepgramConnectionLog {
   closeStream: boolean;
   recognized: Recognized[];
   closedBy?: 'client' | 'server' | 'idle' | 'dropped';
+  /** When the socket opened (ms since epoch). */
+  openedAt: number;
 }
 
 export interface DeepgramStandIn {
@@ -72,7 +74,7 @@ export async function startDeepgramStandIn(options: { apiKey: string; idleTimeou
   });
 
   function serve(ws: WebSocket, params: Record<string, string>, authorization?: string): void {
-    const log: DeepgramConnectionLog = { params, authorization, audioBytes: 0, audioMessages: 0, keepAlives: 0, closeStream: false, recognized: [] };
+    const log: DeepgramConnectionLog = { params, authorization, audioBytes: 0, audioMessages: 0, keepAlives: 0, closeStream: false, recognized: [], openedAt: Date.now() };
     sockets.set(ws, log);
     connections.push(log);
     const rate = Number(params.sample_rate);
