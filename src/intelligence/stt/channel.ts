@@ -58,6 +58,8 @@ interface Chunk {
 
 type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'finishing' | 'closed';
 
+/** Clock jumps remembered per connection (one per pause in a participant's audio). */
+const MAX_MARKS = 100_000;
 /** Frames further apart than this from where the chunk being filled ends start a new chunk. */
 const JUMP_MS = 40;
 
@@ -86,7 +88,8 @@ export class SttChannel {
   #timer?: NodeJS.Timeout;
   /** Bumped per connection: callbacks of an old connection are ignored. */
   #generation = 0;
-  #lastFirst?: Chunk;
+  /** Where the stream's clock jumps on the current connection's gapless timeline. */
+  #marks: { connMs: number; at: number }[] = [];
   #connecting = false;
   /** The connection closed unexpectedly while finishing. */
   #lost = false;
@@ -160,6 +163,12 @@ export class SttChannel {
       const c = this.#pending.shift()!;
       c.connMs = (this.#connSamples * 1000) / this.#rate;
       this.#connSamples += c.samples;
+      // The connection's timeline is gapless: remember where the stream's clock jumps.
+      const last = this.#marks[this.#marks.length - 1];
+      if (!last || Math.abs(last.at + (c.connMs - last.connMs) - c.at) > 1) {
+        this.#marks.push({ connMs: c.connMs, at: c.at });
+        if (this.#marks.length > MAX_MARKS) this.#marks.splice(0, this.#marks.length - MAX_MARKS);
+      }
       this.#sent.push(c);
       this.stats.sentMs += (c.samples * 1000) / this.#rate;
       conn.send(c.pcm);
@@ -198,6 +207,7 @@ export class SttChannel {
           this.#conn = conn;
           this.#connSamples = 0;
           this.#confirmedMs = 0;
+          this.#marks = [];
           this.stats.connects++;
           this.#attempt = 0;
           // Unconfirmed audio of the last connection goes first, then what waited.
@@ -241,8 +251,9 @@ export class SttChannel {
 
   #result(r: SttResult): void {
     this.stats.results++;
-    if (r.final) this.#confirm(r.endMs);
+    // Mapped while the chunks it covers are still held; confirming drops them afterwards.
     this.#o.onResult({ result: r, toStreamMs: (ms) => this.#toStream(ms) });
+    if (r.final) this.#confirm(r.endMs);
   }
 
   /** Audio up to `ms` on this connection has final results: no need to resend it. */
@@ -253,21 +264,22 @@ export class SttChannel {
       const c = this.#sent[0];
       if (c.connMs + (c.samples * 1000) / this.#rate > ms) break;
       this.#sent.shift();
-      this.#lastFirst = c;
       this.#heldBytes -= c.pcm.length;
     }
   }
 
-  /** Connection ms → stream ms, through the chunk that holds that instant. */
+  /** Connection ms → stream ms, through the last clock jump at or before that instant. */
   #toStream(ms: number): number {
-    let best: Chunk | undefined = this.#lastFirst && this.#lastFirst.connMs <= ms ? this.#lastFirst : undefined;
-    for (const c of this.#sent) {
-      if (c.connMs > ms) break;
-      best = c;
+    const marks = this.#marks;
+    if (!marks.length) return Date.now();
+    let lo = 0;
+    let hi = marks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (marks[mid].connMs <= ms) lo = mid;
+      else hi = mid - 1;
     }
-    if (!best) best = this.#sent[0] ?? this.#lastFirst;
-    if (!best) return Date.now();
-    return Math.round(best.at + (ms - best.connMs));
+    return Math.round(marks[lo].at + (ms - marks[lo].connMs));
   }
 
   /** Sends what is left, the vendor's close message, and waits (bounded) for the last results. */
