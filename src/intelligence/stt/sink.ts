@@ -15,7 +15,7 @@ import { DataOption, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '.
 import type { AudioFrame, StreamInfo, StreamSink, TrackSegment, TrackWord } from '../../pipeline/types.js';
 import { SttChannel, type ChannelResult, type ChannelStats } from './channel.js';
 import type { TranscriptionConfig } from './config.js';
-import type { SttAdapter, SttWord } from './types.js';
+import type { SttAdapter } from './types.js';
 
 export interface TranscriptionSinkLogger {
   warn(obj: object, msg?: string): void;
@@ -59,8 +59,6 @@ export class TranscriptionSink implements StreamSink {
   #channels = 1;
   #multi = false;
   readonly #routes = new Map<string, Route>();
-  /** Channels whose connection ended, kept for their figures. */
-  readonly #done: ChannelStats[] = [];
   #last?: { userId: number | string; route: Route };
   #segments = 0;
   #decodeErrors = 0;
@@ -77,7 +75,7 @@ export class TranscriptionSink implements StreamSink {
   }
 
   get stats(): TranscriptionStats {
-    const all = [...this.#done, ...[...this.#routes.values()].map((r) => r.channel.stats)];
+    const all = [...this.#routes.values()].map((r) => r.channel.stats);
     return {
       source: this.source,
       provider: this.#o.adapter.provider,
@@ -209,5 +207,3 @@ export class TranscriptionSink implements StreamSink {
     return this.#closing;
   }
 }
-
-export type { SttWord };
