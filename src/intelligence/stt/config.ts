@@ -120,6 +120,8 @@ function parseOne(v: unknown, path: string, counts: Map<string, number>, names: 
   if (names.has(name)) throw bad(`${path}.name`, `"${name}" is already the name of another transcription entry`);
   names.add(name);
   const apiKey = str(v, 'apiKey', path);
+  // OpenAI itself needs a key; an OpenAI-compatible server elsewhere (local Whisper) may not.
+  if (apiKey === undefined && p === 'openai' && v.baseUrl === undefined) throw bad(`${path}.apiKey`, 'missing; OpenAI needs an API key (e.g. "${OPENAI_API_KEY}"), or set baseUrl to a server that needs none');
   if (apiKey === undefined && KEY_REQUIRED.includes(p)) throw bad(`${path}.apiKey`, `missing; ${p} needs an API key (e.g. "\${${p === 'azure-speech' ? 'AZURE_SPEECH_KEY' : p.toUpperCase() + '_API_KEY'}}")`);
   const audio = v.audio ?? 'per-speaker';
   if (audio !== 'per-speaker' && audio !== 'mixed') throw bad(`${path}.audio`, `expected "per-speaker" or "mixed"${typeof audio === 'string' ? `, got "${audio}"` : ''}`);

@@ -41,6 +41,7 @@ describe('config: transcription', () => {
     refuses([{ provider: 'rev' }], /^transcription\[0\]\.provider: expected one of deepgram, assemblyai, openai, aws-transcribe, azure-speech, zoom-scribe, got "rev"$/);
     refuses([{}], /^transcription\[0\]\.provider: .*\(missing\)$/);
     refuses([{ provider: 'deepgram' }], /^transcription\[0\]\.apiKey: missing; deepgram needs an API key/);
+    refuses([{ provider: 'openai' }], /^transcription\[0\]\.apiKey: missing; OpenAI needs an API key .*or set baseUrl/);
     refuses([{ provider: 'assemblyai', apiKey: 'k', audio: 'stereo' }], /^transcription\[0\]\.audio: expected "per-speaker" or "mixed", got "stereo"$/);
     refuses([{ provider: 'deepgram', apiKey: 'k', baseUrl: 'ftp://x' }], /^transcription\[0\]\.baseUrl: expected a ws\(s\):\/\/ or http\(s\):\/\/ URL, got a ftp: URL$/);
     refuses([{ provider: 'deepgram', apiKey: 'k', bufferSeconds: 0 }], /^transcription\[0\]\.bufferSeconds: expected a number from 1 to 600$/);
