@@ -35,7 +35,9 @@ function formatTime(ms: number): string {
 /** One output line of a hit. */
 export function formatHit(hit: SearchHit, color: boolean): string {
   const text = (color ? snippetToAnsi(hit.snippet) : snippetToText(hit.snippet)).replace(/\s*\n\s*/g, ' ');
-  const who = hit.kind === 'chat' ? `${hit.speaker || hit.userId} (chat)` : hit.speaker || hit.userId;
+  // Speech-to-text tracks say which one (Zoom's own transcript is the default, unmarked).
+  const track = hit.source && hit.source !== 'zoom' ? ` (${hit.source})` : '';
+  const who = hit.kind === 'chat' ? `${hit.speaker || hit.userId} (chat)` : `${hit.speaker || hit.userId}${track}`;
   return `${formatTime(hit.timestamp)}  ${who}: ${text}`;
 }
 

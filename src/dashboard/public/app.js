@@ -394,7 +394,7 @@ async function search(q) {
     const meeting = state.streams.find((s) => s.rtmsStreamId === h.rtmsStreamId);
     const text = el('span');
     text.innerHTML = h.snippet; // server-escaped, only <mark> tags
-    row.append(el('span', 't', `${day(h.timestamp)}`), el('span', 'who', h.speaker || '?'), text, el('span', 'muted', ` — ${h.kind} in ${meeting ? meeting.meetingUuid : h.rtmsStreamId}`));
+    row.append(el('span', 't', `${day(h.timestamp)}`), el('span', 'who', h.speaker || '?'), text, el('span', 'muted', ` — ${h.kind}${h.source && h.source !== 'zoom' ? ` (${h.source})` : ''} in ${meeting ? meeting.meetingUuid : h.rtmsStreamId}`));
     row.onclick = () => select(h.rtmsStreamId);
     box.append(row);
   }

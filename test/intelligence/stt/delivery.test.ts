@@ -18,3 +18,12 @@ describe('DeliverySink: transcript.segment with source', () => {
     assert.deepEqual(events[1].data, { source: 'deepgram', userId: '7', userName: 'Ann', text: 'ship it', timestamp: 100, startTime: 100, endTime: 300, words });
   });
 });
+
+describe('openrtms search: hits of a speech-to-text track say which', () => {
+  it('formatHit marks a provider track, not Zoom\'s', async () => {
+    const { formatHit } = await import('../../../src/cli/search.js');
+    const base = { rtmsStreamId: 's', kind: 'transcript' as const, userId: '7', speaker: 'Ann', text: 'ship it', timestamp: Date.UTC(2025, 0, 2, 10, 11, 12), snippet: '<mark>ship</mark> it', score: 1 };
+    assert.equal(formatHit({ ...base, source: 'zoom' }, false), '2025-01-02 10:11:12Z  Ann: ship it');
+    assert.equal(formatHit({ ...base, source: 'deepgram' }, false), '2025-01-02 10:11:12Z  Ann (deepgram): ship it');
+  });
+});
