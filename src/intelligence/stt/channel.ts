@@ -65,6 +65,8 @@ const JUMP_MS = 40;
 
 export class SttChannel {
   readonly stats: ChannelStats = { sentMs: 0, droppedMs: 0, resentMs: 0, connects: 0, reconnects: 0, failedConnects: 0, results: 0 };
+  /** Stream time of the last audio pushed (ms since epoch). */
+  lastAt = 0;
   readonly #o: ChannelOptions;
   readonly #rate: number;
   readonly #chunkSamples: number;
@@ -113,6 +115,7 @@ export class SttChannel {
   /** Hot path: mono PCM at the adapter's rate, stamped with the stream time of its first sample. */
   push(pcm: Int16Array, at: number): void {
     if (this.#state === 'closed' || this.#state === 'finishing') return;
+    this.lastAt = at;
     if (this.#state === 'idle') this.#connect();
     if (this.#fillSamples > 0) {
       const expected = this.#fillAt + (this.#fillSamples * 1000) / this.#rate;

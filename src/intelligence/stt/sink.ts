@@ -31,7 +31,16 @@ export interface TranscriptionSinkOptions {
   /** Tuning (tests): reconnect backoff and the finish wait. */
   backoffMs?: number;
   finishTimeoutMs?: number;
+  /**
+   * A participant's connection with no audio for this long (stream time) is finished and released;
+   * their next words open a new one. Default 120 s: a large meeting does not hold a connection per
+   * person who once spoke.
+   */
+  idleCloseMs?: number;
 }
+
+/** How often (in audio frames, ~5 s) idle participant connections are looked for. */
+const IDLE_CHECK_FRAMES = 250;
 
 export interface TranscriptionStats extends ChannelStats {
   source: string;
@@ -59,6 +68,10 @@ export class TranscriptionSink implements StreamSink {
   #channels = 1;
   #multi = false;
   readonly #routes = new Map<string, Route>();
+  /** Figures of channels released while idle, and their finishing. */
+  readonly #released: ChannelStats[] = [];
+  readonly #releasing = new Set<Promise<void>>();
+  #frames = 0;
   #last?: { userId: number | string; route: Route };
   #segments = 0;
   #decodeErrors = 0;
@@ -75,11 +88,11 @@ export class TranscriptionSink implements StreamSink {
   }
 
   get stats(): TranscriptionStats {
-    const all = [...this.#routes.values()].map((r) => r.channel.stats);
+    const all = [...this.#released, ...[...this.#routes.values()].map((r) => r.channel.stats)];
     return {
       source: this.source,
       provider: this.#o.adapter.provider,
-      channels: this.#routes.size,
+      channels: this.#routes.size + this.#released.length,
       segments: this.#segments,
       decodeErrors: this.#decodeErrors,
       sentMs: Math.round(sum(all, 'sentMs')),
@@ -122,6 +135,23 @@ export class TranscriptionSink implements StreamSink {
     pcm = resample(pcm, this.#rate, this.#o.adapter.sampleRate);
     const route = this.#last?.userId === f.userId ? this.#last.route : this.#routeFor(f);
     route.channel.push(pcm, f.timestamp);
+    if (++this.#frames % IDLE_CHECK_FRAMES === 0 && this.#routes.size > 1) this.#releaseIdle(f.timestamp);
+  }
+
+  /** Finishes the connections of participants silent for `idleCloseMs` (their figures are kept). */
+  #releaseIdle(now: number): void {
+    const idle = this.#o.idleCloseMs ?? 120_000;
+    for (const [key, r] of this.#routes) {
+      if (now - r.channel.lastAt < idle) continue;
+      this.#routes.delete(key);
+      if (this.#last?.route === r) this.#last = undefined;
+      this.#released.push(r.channel.stats);
+      const done: Promise<void> = r.channel
+        .finish()
+        .catch(() => r.channel.close())
+        .finally(() => this.#releasing.delete(done));
+      this.#releasing.add(done);
+    }
   }
 
   #routeFor(f: AudioFrame): Route {
@@ -201,6 +231,7 @@ export class TranscriptionSink implements StreamSink {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([...this.#routes.values()].map((r) => r.channel.finish().catch(() => r.channel.close())));
+      await Promise.all(this.#releasing);
       this.#decoder?.destroy?.();
       this.#o.onStats?.(this.stats);
     })();

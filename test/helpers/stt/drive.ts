@@ -17,7 +17,7 @@ export interface Driven {
   warnings: string[];
 }
 
-export function makeSink(config: TranscriptionConfig, adapter: SttAdapter, extra: { backoffMs?: number; finishTimeoutMs?: number } = {}): Driven {
+export function makeSink(config: TranscriptionConfig, adapter: SttAdapter, extra: { backoffMs?: number; finishTimeoutMs?: number; idleCloseMs?: number } = {}): Driven {
   const segments: TrackSegment[] = [];
   const warnings: string[] = [];
   const sink = new TranscriptionSink({ config, adapter, info, logger: { warn: (_o, m) => warnings.push(String(m)) }, ...extra });

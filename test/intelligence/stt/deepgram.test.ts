@@ -90,6 +90,22 @@ describe('deepgram adapter', () => {
     assert.equal(d.segments.length, 2);
   });
 
+  it('a participant silent for idleCloseMs has their connection finished (CloseStream) and a new one when they speak again', async () => {
+    const dg = await standIn();
+    const config = entry({ provider: 'deepgram', apiKey: KEY, baseUrl: dg.url });
+    const d = makeSink(config, createDeepgramAdapter(config), { idleCloseMs: 5000 });
+    const plan = [{ line: 0, atMs: 0 }, { line: 1, atMs: 4000 }, { line: 5, atMs: 8500 }, { line: 4, atMs: 13_000 }];
+    await feedAll(d, speechFrames(plan, true), true);
+    d.segments.sort((a, b) => a.startTime - b.startTime);
+    assert.deepEqual(dg.violations, []);
+    assert.equal(dg.connections.length, 3, 'Ada, Grace, and Ada again after her first connection was released');
+    assert.ok(dg.connections.every((c) => c.closeStream));
+    const lines = speechLines();
+    assert.deepEqual(d.segments.map((s) => [s.userName, s.text]), plan.map((p) => [lines[p.line].speaker, lines[p.line].text]));
+    assert.equal(d.sink.stats.channels, 3);
+    assert.equal(d.sink.stats.droppedMs, 0);
+  });
+
   it('a refused key is a connect failure naming the provider; the sink keeps retrying, bounded, and counts what it could not send', async () => {
     const dg = await standIn();
     const config = entry({ provider: 'deepgram', apiKey: 'wrong', baseUrl: dg.url, bufferSeconds: 1 });
