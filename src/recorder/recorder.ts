@@ -48,6 +48,8 @@ interface Previous {
   participants: { user_id: number | string; user_name: string; first_seen: number; last_seen: number }[];
   counts: Partial<Record<keyof RecorderStats['frames'] | 'decode_errors' | 'dropped', number>>;
   segments: CaptionSegment[];
+  /** Speech-to-text tracks (transcript.<source>.jsonl) by source. */
+  tracksBySource: Map<string, CaptionSegment[]>;
   resumedAt: string[];
   chat: Record<string, unknown>[];
   pauses: Pause[];
@@ -95,6 +97,22 @@ function readPrevious(dir: string): Previous | undefined {
       // a line torn by the crash: the rest still counts
     }
   }
+  const tracksBySource = new Map<string, CaptionSegment[]>();
+  for (const file of readdirSafe(dir)) {
+    const m = /^transcript\.(.+)\.jsonl$/.exec(file);
+    if (!m) continue;
+    const list: CaptionSegment[] = [];
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const t = JSON.parse(line);
+        list.push({ text: t.text, userName: t.user_name, timestamp: t.timestamp, startTime: t.start_time, endTime: t.end_time });
+      } catch {
+        // torn by the crash
+      }
+    }
+    tracksBySource.set(m[1], list);
+  }
   // chat.jsonl always holds the chat's final state (see Recorder.#rewriteChat): the ledger starts from it.
   const chat: Record<string, unknown>[] = [];
   let chatText = '';
@@ -120,6 +138,7 @@ function readPrevious(dir: string): Previous | undefined {
     participants: m.participants ?? [],
     counts: m.counts ?? {},
     segments,
+    tracksBySource,
     resumedAt: m.resumed_at ?? [],
     chat,
     pauses: PauseLog.fromManifest(m.pauses),
@@ -243,6 +262,7 @@ export class Recorder implements StreamSink {
     this.#channels = prev.channels;
     this.#multi = prev.multi;
     this.#segments = prev.segments;
+    this.#tracksBySource = prev.tracksBySource;
     for (const line of prev.chat) this.#chat.load(line);
     this.#pauses = new PauseLog(prev.pauses);
     this.#firstPacketAt = prev.firstPacketAt;
