@@ -123,6 +123,8 @@ function parseOne(v: unknown, path: string, counts: Map<string, number>, names: 
   // OpenAI itself needs a key; an OpenAI-compatible server elsewhere (local Whisper) may not.
   if (apiKey === undefined && p === 'openai' && v.baseUrl === undefined) throw bad(`${path}.apiKey`, 'missing; OpenAI needs an API key (e.g. "${OPENAI_API_KEY}"), or set baseUrl to a server that needs none');
   if (apiKey === undefined && KEY_REQUIRED.includes(p)) throw bad(`${path}.apiKey`, `missing; ${p} needs an API key (e.g. "\${${p === 'azure-speech' ? 'AZURE_SPEECH_KEY' : p.toUpperCase() + '_API_KEY'}}")`);
+  // The cloud SDKs need a region to find their endpoint (a baseUrl names it instead).
+  if ((p === 'aws-transcribe' || p === 'azure-speech') && v.region === undefined && v.baseUrl === undefined) throw bad(`${path}.region`, `missing; ${p} needs a region (e.g. "${p === 'aws-transcribe' ? 'us-east-1' : 'westeurope'}") or a baseUrl`);
   const audio = v.audio ?? 'per-speaker';
   if (audio !== 'per-speaker' && audio !== 'mixed') throw bad(`${path}.audio`, `expected "per-speaker" or "mixed"${typeof audio === 'string' ? `, got "${audio}"` : ''}`);
   const interim = v.interimResults ?? true;

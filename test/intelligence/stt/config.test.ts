@@ -27,7 +27,7 @@ describe('config: transcription', () => {
 
   it('accepts all six providers; a second entry of a provider gets a numbered name; match like destinations', () => {
     const all = parse([
-      ...STT_PROVIDER_NAMES.map((provider) => ({ provider, apiKey: 'k', ...(provider === 'aws-transcribe' ? { region: 'us-east-1' } : {}) })),
+      ...STT_PROVIDER_NAMES.map((provider) => ({ provider, apiKey: 'k', ...(provider === 'aws-transcribe' || provider === 'azure-speech' ? { region: 'us-east-1' } : {}) })),
       { provider: 'deepgram', apiKey: 'k2', audio: 'mixed', language: 'de', match: { products: ['webinar'], meetingIds: ['abc=='] } },
     ]);
     assert.deepEqual(all.map((e) => e.name), [...STT_PROVIDER_NAMES, 'deepgram2']);
@@ -49,7 +49,9 @@ describe('config: transcription', () => {
     refuses([{ provider: 'deepgram', apiKey: 'k', name: '../x' }], /^transcription\[0\]\.name: expected letters, digits/);
     refuses([{ provider: 'deepgram', apiKey: 'k' }, { provider: 'openai', name: 'deepgram' }], /^transcription\[1\]\.name: "deepgram" is already the name/);
     refuses([{ provider: 'deepgram', apiKey: 'k', match: { product: ['meeting'] } }], /^transcription\[0\]\.match\.product: unknown key/);
-    refuses([{ provider: 'aws-transcribe', accessKeyId: 'AKIA' }], /^transcription\[0\]\.secretAccessKey: missing/);
+    refuses([{ provider: 'aws-transcribe', region: 'us-east-1', accessKeyId: 'AKIA' }], /^transcription\[0\]\.secretAccessKey: missing/);
+    refuses([{ provider: 'aws-transcribe' }], /^transcription\[0\]\.region: missing; aws-transcribe needs a region/);
+    refuses([{ provider: 'azure-speech', apiKey: 'k' }], /^transcription\[0\]\.region: missing; azure-speech needs a region/);
     const msg = refuses([{ provider: 'deepgram', apiKey: 'super-secret-value', apikey: 'super-secret-value' }], /^transcription\[0\]\.apikey: unknown key/);
     assert.doesNotMatch(msg, /super-secret-value/);
     const bad = refuses([{ provider: 'deepgram', apiKey: 'super-secret-value', bufferSeconds: 'super-secret-value' }], /bufferSeconds/);
