@@ -59,12 +59,22 @@ export function createOpenAiAdapter(config: TranscriptionConfig): SttAdapter {
       /** Position (ms on this connection) of the chunk being filled. */
       let at = 0;
       let chain: Promise<void> = Promise.resolve();
+      /** Requests queued or in flight: bounded, so a server slower than real time cannot grow memory without end. */
+      let pending = 0;
       let closed = false;
       let finishing = false;
       const model = o.model ?? config.model ?? 'whisper-1';
 
       const post = (pcm: Buffer, startMs: number, peak: number) => {
         const endMs = startMs + (pcm.length / 2 / rate) * 1000;
+        if (pending * chunkMs >= config.bufferSeconds * 1000) {
+          // Falling behind by more than the buffer: end this "connection"; the sink keeps what the
+          // server has not answered (bounded, drops counted) and starts over on a new one.
+          closed = true;
+          h.onClose({ expected: false, reason: 'openai: the server answers slower than real time' });
+          return;
+        }
+        pending++;
         chain = chain.then(async () => {
           if (closed) return;
           if (peak < SILENT_PEAK) {
@@ -97,6 +107,8 @@ export function createOpenAiAdapter(config: TranscriptionConfig): SttAdapter {
             const inSeg = words?.filter((w) => w.startMs >= a && w.startMs < b);
             h.onResult({ text: s.text.trim(), final: true, startMs: a, endMs: b, ...(inSeg?.length ? { words: inSeg } : {}), ...(r.language ? { language: r.language } : {}) });
           });
+        }).finally(() => {
+          pending--;
         });
       };
       const cut = () => {
