@@ -57,6 +57,8 @@ export type ErrorCode =
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
+  // speech-to-text providers
+  | 'STT_CONNECT_FAILED'
   | 'UNSUPPORTED';
 
 /** Base class of every error openrtms produces. */

@@ -22,3 +22,8 @@ export { DESTINATION_FACTORIES, type DestinationDeps, type DestinationFactory } 
 export { signWebhook, verifyWebhookSignature } from './delivery/signature.js';
 export { DELIVERY_EVENT_TYPES } from './delivery/types.js';
 export type { DeliveryEvent, DeliveryEventType, DeliveryStream, Destination, DestinationConfig, DestinationStats, DeadLetter, UploadedFile, FinishedRecording } from './delivery/types.js';
+// Speech-to-text: transcription entries, adapters and the sink that makes provider transcript tracks.
+export { Transcription, TranscriptionSink, SttChannel, STT_PROVIDERS, STT_PROVIDER_NAMES, createSttAdapter, parseTranscription } from './intelligence/stt/index.js';
+export type { SttAdapter, SttConnection, SttConnectionOptions, SttHandlers, SttResult, SttWord, TranscriptionConfig, SttProviderName } from './intelligence/stt/index.js';
+export type { TrackSegment, TrackWord } from './pipeline/types.js';
+export type { TranscriptOptions, TranscriptWord } from './store/types.js';

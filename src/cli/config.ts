@@ -1,5 +1,6 @@
 /** Settings shared by `serve` and `worker`: required env vars, the logger, the cluster connection. */
 import { assertDestinationsBuilt } from '../delivery/factories.js';
+import { assertProvidersBuilt } from '../intelligence/stt/providers.js';
 import { createLogger } from '../log.js';
 import { connectCluster, type Cluster } from '../cluster/index.js';
 import { ConfigError, OpenRtmsError } from '../errors.js';
@@ -85,6 +86,7 @@ export function configFromFile(command: string, flag: unknown): OpenRtmsConfig {
     const config = loadConfig(typeof flag === 'string' ? flag : undefined);
     try {
       assertDestinationsBuilt(config.destinations ?? []);
+      assertProvidersBuilt(config.transcription ?? []);
     } catch (err) {
       throw err instanceof ConfigError && config.file ? new ConfigError(err.code, `${config.file}: ${err.message}`) : err;
     }

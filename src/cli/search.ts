@@ -36,9 +36,11 @@ function formatTime(ms: number): string {
 /** One output line of a hit. */
 export function formatHit(hit: SearchHit, color: boolean): string {
   // snippetToAnsi/snippetToText keep participants' control characters away from the terminal.
-  const text = (color ? snippetToAnsi(hit.snippet) : forTerminal(snippetToText(hit.snippet))).replace(/ {2,}/g, ' ');
+  const text = (color ? snippetToAnsi(hit.snippet) : forTerminal(snippetToText(hit.snippet))).replace(/\s*\n\s*/g, ' ').replace(/ {2,}/g, ' ');
   const speaker = forTerminal(String(hit.speaker || hit.userId));
-  const who = hit.kind === 'chat' ? `${speaker} (chat)` : speaker;
+  // Speech-to-text tracks say which one (Zoom's own transcript is the default, unmarked).
+  const track = hit.source && hit.source !== 'zoom' ? ` (${forTerminal(hit.source)})` : '';
+  const who = hit.kind === 'chat' ? `${speaker} (chat)` : `${speaker}${track}`;
   return `${formatTime(hit.timestamp)}  ${who}: ${text}`;
 }
 

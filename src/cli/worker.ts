@@ -82,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     logger,
     // Each worker delivers the events of the streams it owns, from its own outbox under its data dir.
     destinations: config.destinations,
+    transcription: config.transcription,
     // A killed worker loses what it has not written: transcript and chat go to the store at once.
     storeSink: { flushIntervalMs: 50, maxBatch: 1 },
     recorderFlushMs: 200,

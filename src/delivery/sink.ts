@@ -4,7 +4,7 @@
  * It takes no media frames (the pipeline only calls sinks for the kinds they implement), so it costs
  * nothing per audio frame.
  */
-import type { ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame } from '../pipeline/types.js';
+import type { ChatMessage, StreamInfo, StreamSink, TimelineEvent, TrackSegment, TranscriptFrame } from '../pipeline/types.js';
 import { eventId } from './ids.js';
 import type { DeliveryEvent, DeliveryEventType, DeliveryStream } from './types.js';
 
@@ -67,6 +67,21 @@ export class DeliverySink implements StreamSink {
       ...(t.startTime !== undefined ? { startTime: t.startTime } : {}),
       ...(t.endTime !== undefined ? { endTime: t.endTime } : {}),
       ...(t.language !== undefined ? { language: t.language } : {}),
+    });
+  }
+
+  /** A speech-to-text segment: `transcript.segment` with its track's `source`. */
+  onTrackSegment(s: TrackSegment): void {
+    this.#send('transcript.segment', s.timestamp, [s.source, s.timestamp, s.userId, s.startTime, s.text], {
+      source: s.source,
+      userId: String(s.userId),
+      userName: s.userName,
+      text: s.text,
+      timestamp: s.timestamp,
+      startTime: s.startTime,
+      endTime: s.endTime,
+      ...(s.language !== undefined ? { language: s.language } : {}),
+      ...(s.words?.length ? { words: s.words } : {}),
     });
   }
 

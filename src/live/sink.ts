@@ -9,7 +9,7 @@
  */
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
 import { Codec, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../protocol/index.js';
-import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
+import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TrackSegment, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import type { LiveBus } from './bus.js';
 import { LevelMeter } from './levels.js';
 import { findFfmpeg, h264Info, h264ToJpeg, imageType, parameterSets, type ThumbnailKind, ThumbnailStore } from './thumbnails.js';
@@ -224,7 +224,11 @@ export class LiveSink implements StreamSink {
   }
 
   onTranscript(t: TranscriptFrame): void {
-    this.#bus.publish({ type: 'transcript', streamId: this.streamId, userId: String(t.userId), userName: t.userName, text: t.text, timestamp: t.timestamp, startTime: t.startTime, endTime: t.endTime });
+    this.#bus.publish({ type: 'transcript', streamId: this.streamId, source: 'zoom', userId: String(t.userId), userName: t.userName, text: t.text, timestamp: t.timestamp, startTime: t.startTime, endTime: t.endTime });
+  }
+
+  onTrackSegment(s: TrackSegment): void {
+    this.#bus.publish({ type: 'transcript', streamId: this.streamId, source: s.source, userId: String(s.userId), userName: s.userName, text: s.text, timestamp: s.timestamp, startTime: s.startTime, endTime: s.endTime, ...(s.words?.length ? { words: s.words } : {}) });
   }
 
   onChat(c: ChatMessage): void {

@@ -17,12 +17,16 @@ export interface LiveStreamMessage {
 export interface LiveTranscriptMessage {
   type: 'transcript';
   streamId: string;
+  /** The track: `zoom` (Zoom's transcript) or a speech-to-text entry's name. */
+  source: string;
   userId: string;
   userName: string;
   text: string;
   timestamp: number;
   startTime?: number;
   endTime?: number;
+  /** Word timings (speech-to-text tracks, when the provider gives them). */
+  words?: { text: string; startTime: number; endTime: number; confidence?: number }[];
 }
 
 /**

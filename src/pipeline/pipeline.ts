@@ -54,6 +54,19 @@ export function attachPipeline(
       onSinkError?.(i, err);
     }),
   );
+  // Derived transcript tracks (speech-to-text) reach every sink except the one that made them.
+  sinks.forEach((s, i) =>
+    s.setTrackEmitter?.((segment) => {
+      for (let j = 0; j < sinks.length; j++) {
+        if (j === i || !sinks[j].onTrackSegment) continue;
+        try {
+          sinks[j].onTrackSegment!(segment);
+        } catch (err) {
+          guard(j, err);
+        }
+      }
+    }),
+  );
   const timeline = (e: TimelineEvent) => each((s) => s.onEvent?.(e));
   /**
    * The hot path (50 audio frames a second per stream): a plain loop over the methods of the sinks
@@ -129,8 +142,12 @@ export function attachPipeline(
     close() {
       closing ??= (async () => {
         for (const [name, fn] of Object.entries(handlers)) client.off(name as 'audio', fn as never);
-        const results = await Promise.allSettled(sinks.map((s) => s.close()));
-        results.forEach((r, i) => r.status === 'rejected' && guard(i, r.reason));
+        // Sinks that feed the others (their last results) close first; then the rest, together.
+        for (const first of [true, false]) {
+          const group = sinks.map((s, i) => [s, i] as const).filter(([s]) => Boolean(s.closesFirst) === first);
+          const results = await Promise.allSettled(group.map(([s]) => s.close()));
+          results.forEach((r, k) => r.status === 'rejected' && guard(group[k][1], r.reason));
+        }
       })();
       return closing;
     },

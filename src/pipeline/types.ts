@@ -52,6 +52,32 @@ export interface TimelineEvent {
   data?: Record<string, unknown>;
 }
 
+/** One word of a {@link TrackSegment}, times in ms since the epoch (the stream's clock). */
+export interface TrackWord {
+  text: string;
+  startTime: number;
+  endTime: number;
+  confidence?: number;
+}
+
+/**
+ * A final segment of a transcript track that a sink derived from the stream (speech-to-text):
+ * `source` names the track (the transcription entry's name; Zoom's own track is `zoom`). Times are
+ * ms since the epoch, on the stream's clock like Zoom's transcript.
+ */
+export interface TrackSegment {
+  source: string;
+  userId: number | string;
+  userName: string;
+  text: string;
+  /** = startTime. */
+  timestamp: number;
+  startTime: number;
+  endTime: number;
+  language?: string;
+  words?: TrackWord[];
+}
+
 /** A consumer of one stream. Every method is optional except `close`. */
 export interface StreamSink {
   /** Called on every successful (re)join with the media parameters the server granted. */
@@ -70,6 +96,18 @@ export interface StreamSink {
    * pipeline's `onSinkError` (the server logs them). Sinks should report once per outage, not per write.
    */
   setErrorReporter?(report: (err: unknown) => void): void;
+  /** A segment of a derived transcript track (speech-to-text) another sink of this stream made. */
+  onTrackSegment?(segment: TrackSegment): void;
+  /**
+   * Called once when the sink is attached, for a sink that makes transcript tracks: `emit` hands a
+   * segment to every other sink's {@link onTrackSegment} (isolated like frame handlers).
+   */
+  setTrackEmitter?(emit: (segment: TrackSegment) => void): void;
+  /**
+   * This sink feeds the others (speech-to-text flushes its last results on close): the pipeline
+   * closes it, and waits for it, before closing the rest.
+   */
+  readonly closesFirst?: boolean;
 }
 
 export type { ActiveSpeakerEvent, AudioFrame, ChatMessage, ParticipantEvent, TranscriptFrame, VideoFrame };

@@ -18,7 +18,7 @@ import { GapFiller, type Gap } from '../media/gap-filler.js';
 import { WavWriter, parseWav } from '../media/wav.js';
 import { everyShared } from '../util/shared-interval.js';
 import { DataOption, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../protocol/index.js';
-import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
+import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TrackSegment, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import { toSrt, toVtt, type CaptionSegment } from './captions.js';
 import { VideoTrack } from './video-track.js';
 import { Codec } from '../protocol/index.js';
@@ -48,6 +48,8 @@ interface Previous {
   participants: { user_id: number | string; user_name: string; first_seen: number; last_seen: number }[];
   counts: Partial<Record<keyof RecorderStats['frames'] | 'decode_errors' | 'dropped', number>>;
   segments: CaptionSegment[];
+  /** Speech-to-text tracks (transcript.<source>.jsonl) by source. */
+  tracksBySource: Map<string, CaptionSegment[]>;
   resumedAt: string[];
   chat: Record<string, unknown>[];
   pauses: Pause[];
@@ -95,6 +97,22 @@ function readPrevious(dir: string): Previous | undefined {
       // a line torn by the crash: the rest still counts
     }
   }
+  const tracksBySource = new Map<string, CaptionSegment[]>();
+  for (const file of readdirSafe(dir)) {
+    const m = /^transcript\.(.+)\.jsonl$/.exec(file);
+    if (!m) continue;
+    const list: CaptionSegment[] = [];
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const t = JSON.parse(line);
+        list.push({ text: t.text, userName: t.user_name, timestamp: t.timestamp, startTime: t.start_time, endTime: t.end_time });
+      } catch {
+        // torn by the crash
+      }
+    }
+    tracksBySource.set(m[1], list);
+  }
   // chat.jsonl always holds the chat's final state (see Recorder.#rewriteChat): the ledger starts from it.
   const chat: Record<string, unknown>[] = [];
   let chatText = '';
@@ -120,6 +138,7 @@ function readPrevious(dir: string): Previous | undefined {
     participants: m.participants ?? [],
     counts: m.counts ?? {},
     segments,
+    tracksBySource,
     resumedAt: m.resumed_at ?? [],
     chat,
     pauses: PauseLog.fromManifest(m.pauses),
@@ -169,6 +188,8 @@ export class Recorder implements StreamSink {
   #text = new Map<string, string[]>();
   #textBytes = 0;
   #segments: CaptionSegment[] = [];
+  /** Speech-to-text tracks by source: transcript.<source>.jsonl, and .vtt/.srt at close. */
+  #tracksBySource = new Map<string, CaptionSegment[]>();
   #participants = new Map<string, { user_id: number | string; user_name: string; first_seen: number; last_seen: number }>();
   readonly #stopFlushing: () => void;
   readonly #stopManifests: () => void;
@@ -241,6 +262,7 @@ export class Recorder implements StreamSink {
     this.#channels = prev.channels;
     this.#multi = prev.multi;
     this.#segments = prev.segments;
+    this.#tracksBySource = prev.tracksBySource;
     for (const line of prev.chat) this.#chat.load(line);
     this.#pauses = new PauseLog(prev.pauses);
     this.#firstPacketAt = prev.firstPacketAt;
@@ -376,6 +398,23 @@ export class Recorder implements StreamSink {
     });
   }
 
+  /** A speech-to-text segment: a line of transcript.<source>.jsonl (Zoom's own track keeps transcript.jsonl). */
+  onTrackSegment(s: TrackSegment): void {
+    let list = this.#tracksBySource.get(s.source);
+    if (!list) this.#tracksBySource.set(s.source, (list = []));
+    list.push({ text: s.text, userName: s.userName, timestamp: s.timestamp, startTime: s.startTime, endTime: s.endTime });
+    this.#line(`transcript.${s.source}.jsonl`, {
+      timestamp: s.timestamp,
+      start_time: s.startTime,
+      end_time: s.endTime,
+      user_id: s.userId,
+      user_name: s.userName,
+      text: s.text,
+      ...(s.language !== undefined ? { language: s.language } : {}),
+      ...(s.words?.length ? { words: s.words.map((w) => ({ text: w.text, start_time: w.startTime, end_time: w.endTime, ...(w.confidence !== undefined ? { confidence: w.confidence } : {}) })) } : {}),
+    });
+  }
+
   onChat(c: ChatMessage): void {
     this.stats.frames.chat++;
     this.#seen(c.userId, c.userName, c.timestamp);
@@ -462,6 +501,12 @@ export class Recorder implements StreamSink {
       const t0 = this.#startMs ?? this.#info.startedAt;
       await writeFile(join(this.dir, 'transcript.vtt'), toVtt(this.#segments, t0)).catch((err) => this.#writeFailed(err, 'transcript.vtt'));
       await writeFile(join(this.dir, 'transcript.srt'), toSrt(this.#segments, t0)).catch((err) => this.#writeFailed(err, 'transcript.srt'));
+      for (const [source, segs] of this.#tracksBySource) {
+        // Each connection answers on its own: captions in time order.
+        const sorted = [...segs].sort((a, b) => (a.startTime ?? a.timestamp) - (b.startTime ?? b.timestamp));
+        await writeFile(join(this.dir, `transcript.${source}.vtt`), toVtt(sorted, t0)).catch((err) => this.#writeFailed(err, `transcript.${source}.vtt`));
+        await writeFile(join(this.dir, `transcript.${source}.srt`), toSrt(sorted, t0)).catch((err) => this.#writeFailed(err, `transcript.${source}.srt`));
+      }
       await this.#writeManifest(true);
       if (this.stats.writeErrors > 0) {
         const lostMs = Math.round(([...this.#tracks.values()].reduce((n, t) => Math.max(n, t.writer.lostSamples), 0) * 1000) / this.#rate);
@@ -618,7 +663,7 @@ export class Recorder implements StreamSink {
     for (const t of this.#tracks.values()) gaps += t.filler.gaps.length;
     let segments = 0;
     for (const v of this.#videoTracks.values()) segments += v.segments.length;
-    return `${this.#startMs}|${this.#participants.size}|${this.#tracks.size}|${gaps}|${segments}|${this.stats.writeErrors}|${this.stats.dropped}|${this.stats.decodeErrors}|${this.#pauses.news()}`;
+    return `${this.#startMs}|${this.#participants.size}|${this.#tracks.size}|${gaps}|${segments}|${this.stats.writeErrors}|${this.stats.dropped}|${this.stats.decodeErrors}|${this.#pauses.news()}|${this.#tracksBySource.size}`;
   }
 
   #periodicManifest(): void {
@@ -652,6 +697,10 @@ export class Recorder implements StreamSink {
       for (const seg of v.segments) files.push({ path: seg.path.slice(this.dir.length + 1), kind: seg.path.includes('/share/') ? 'share' : 'video', user_id: null, duration_ms: Math.round(seg.durationMs), width: seg.width, height: seg.height, frames: seg.frames } as never);
     }
     for (const f of ['transcript.jsonl', 'transcript.vtt', 'transcript.srt', 'chat.jsonl', 'events.jsonl', ...(this.#chatAudit ? ['chat-audit.jsonl'] : [])]) files.push({ path: f, kind: f.split('.')[0], user_id: null, duration_ms: 0 });
+    // Speech-to-text tracks: the JSONL from the first segment, captions once written at close.
+    for (const source of this.#tracksBySource.keys()) {
+      for (const ext of final ? ['jsonl', 'vtt', 'srt'] : ['jsonl']) files.push({ path: `transcript.${source}.${ext}`, kind: 'transcript', user_id: null, duration_ms: 0, source } as never);
+    }
     const gaps: (Gap & { track: string })[] = [];
     const t0 = this.#startMs ?? this.#info.startedAt;
     for (const [key, t] of this.#tracks) {

@@ -4,7 +4,8 @@
  *
  *   GET /api/streams                         streams, most recent first, each with its live status
  *   GET /api/streams/:id                     one stream with participants, state and stats
- *   GET /api/streams/:id/transcript          ?format=json|vtt|srt
+ *   GET /api/streams/:id/transcript          ?format=json|vtt|srt&source=zoom|<provider> (default zoom;
+ *                                            GET /api/streams/:id lists the stream's `transcriptSources`)
  *   GET /api/streams/:id/chat
  *   GET /api/search?q=                       full-text search over transcripts and chat
  *   GET /api/streams/:id/files[/<path>]      recording listing, or one file (Range requests)
@@ -30,6 +31,7 @@ import { safeName } from '../recorder/paths.js';
 import type { Store, StreamState } from '../store/types.js';
 import { requireToken } from './auth.js';
 import { serveRecording } from './files.js';
+import { sortSources, ZOOM_SOURCE } from '../store/sources.js';
 
 /** What the API reads from the stream registry (StreamRegistry satisfies it). */
 export interface LiveStreams {
@@ -49,6 +51,8 @@ export interface ApiRoutesOptions {
   heartbeatMs?: number;
   /** Messages held per live subscriber before the oldest are dropped. Default 2048. */
   liveQueue?: number;
+  /** The speech-to-text tracks being made for a live stream (their names). */
+  transcriptSources?(rtmsStreamId: string): string[];
 }
 
 const errorSchema = {
@@ -71,6 +75,8 @@ const segment = {
     // any JSON value, as Zoom sent it
     attribute: {},
     targetLanguage: { type: 'number' },
+    source: { type: 'string' },
+    words: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, startTime: { type: 'number' }, endTime: { type: 'number' }, confidence: { type: 'number' } } } },
   },
 } as const;
 
@@ -159,6 +165,8 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
       if (!live && !stored) return fail(reply, 404, 'NOT_FOUND', `no stream ${id}`);
       const present = opts.registry?.get?.(id)?.participants;
       const pauses = stored ? pausesOf(await store.events(id)) : [];
+      // The transcript tracks: Zoom's, the ones stored, and the providers transcribing it now.
+      const transcriptSources = sortSources([ZOOM_SOURCE, ...(await store.transcriptSources(id)), ...(live ? (opts.transcriptSources?.(id) ?? []) : [])]);
       return {
         ...(stored ?? { meetingUuid: live!.meetingUuid, product: live!.product, startedAt: live!.startedAt, state: 'starting', stats: {}, participants: [] }),
         rtmsStreamId: id,
@@ -167,28 +175,38 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
         thumbnails: opts.thumbnails?.kinds(id) ?? [],
         // When the app was paused (connected, no media): { start, end } in ms, `end` absent while it lasts.
         pauses,
+        transcriptSources,
       };
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'vtt' | 'srt' } }>(
+  app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'vtt' | 'srt'; source: string } }>(
     '/api/streams/:id/transcript',
     {
       schema: {
         params: idParams,
-        querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'vtt', 'srt'], default: 'json' }, ...tokenQuery } },
+        querystring: {
+          type: 'object',
+          properties: { format: { type: 'string', enum: ['json', 'vtt', 'srt'], default: 'json' }, source: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', default: ZOOM_SOURCE }, ...tokenQuery },
+        },
         response: { 200: { type: 'object', properties: { transcript: { type: 'array', items: segment } } }, 404: errorSchema },
       },
     },
     async (req, reply) => {
       const id = req.params.id;
       const format = req.query.format;
+      const source = req.query.source;
       const stored = await store.getStream(id);
-      const segments = await store.transcript(id);
+      const segments = await store.transcript(id, { source });
+      if (stored && segments.length === 0 && source !== ZOOM_SOURCE && (stored.state === 'stopped' || !liveOf(id))) {
+        const have = sortSources([ZOOM_SOURCE, ...(await store.transcriptSources(id))]);
+        return fail(reply, 404, 'NOT_FOUND', `stream ${id} has no transcript track "${source}" (it has: ${have.join(', ')})`);
+      }
       if (!stored && segments.length === 0) {
         // Not in the store: the recorder's own files, when there are some.
         const dir = recordingDir(id);
-        const file = dir && join(dir, format === 'json' ? 'transcript.jsonl' : `transcript.${format}`);
+        const base = source === ZOOM_SOURCE ? 'transcript' : `transcript.${source}`;
+        const file = dir && join(dir, format === 'json' ? `${base}.jsonl` : `${base}.${format}`);
         const text = file ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
         if (text === undefined) {
           if (liveOf(id) || bus.snapshot(id)) return format === 'json' ? { transcript: [] } : sendCaptions(reply, format, format === 'vtt' ? 'WEBVTT\n\n' : '');
@@ -204,6 +222,7 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
             timestamp: Number(r.timestamp ?? 0),
             ...(r.attribute !== undefined ? { attribute: r.attribute } : {}),
             ...(typeof r.target_language === 'number' ? { targetLanguage: r.target_language } : {}),
+            source,
           })),
         };
       }

@@ -27,6 +27,10 @@ import { DeliveryHub } from '../delivery/hub.js';
 import type { DestinationConfig } from '../delivery/types.js';
 import type { WebhookTuning } from '../delivery/webhook.js';
 import { ConfigError } from '../errors.js';
+import { DataOption } from '../protocol/index.js';
+import { Transcription } from '../intelligence/stt/transcription.js';
+import { transcriptionMatches, type TranscriptionConfig } from '../intelligence/stt/config.js';
+import type { STT_PROVIDERS } from '../intelligence/stt/providers.js';
 
 export interface RuntimeOptions {
   /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
@@ -69,6 +73,10 @@ export interface RuntimeOptions {
   destinations?: DestinationConfig[];
   /** Retry timing of webhook destinations (tests shorten it). */
   deliveryTuning?: WebhookTuning;
+  /** The config file's speech-to-text providers: each makes a second transcript track per matching stream. */
+  transcription?: TranscriptionConfig[];
+  /** Tests: adapter factories and reconnect timing of the speech-to-text providers. */
+  transcriptionTuning?: { providers?: typeof STT_PROVIDERS; backoffMs?: number; finishTimeoutMs?: number };
 }
 
 export interface Runtime {
@@ -83,8 +91,19 @@ export interface Runtime {
   alerts: AlertLog;
   /** The destinations of the config file (none: an empty hub). */
   delivery: DeliveryHub;
+  /** The config file's speech-to-text providers (undefined when none is configured). */
+  transcription?: Transcription;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
+}
+
+/**
+ * A `per-speaker` transcription entry needs Zoom's audio per participant (AUDIO_MULTI_STREAMS): the
+ * client asks for it unless the audio parameters were set explicitly.
+ */
+function withSpeakerAudio(client: RuntimeOptions['client'], entries: TranscriptionConfig[] | undefined): RuntimeOptions['client'] {
+  if (!entries?.some((c) => c.audio === 'per-speaker') || client?.audio?.data_opt !== undefined) return client;
+  return { ...client, audio: { ...client?.audio, data_opt: DataOption.AUDIO_MULTI_STREAMS } };
 }
 
 export function createRuntime(o: RuntimeOptions): Runtime {
@@ -94,7 +113,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   /** Which app each stream was joined with, for alerts. */
   const streamApps = new Map<string, string>();
   const registry: StreamRegistry = new StreamRegistry({
-    client: { ...o.client, clientId: o.clientId, clientSecret: o.clientSecret },
+    client: { ...withSpeakerAudio(o.client, o.transcription), clientId: o.clientId, clientSecret: o.clientSecret },
     ...(apps
       ? {
           credentialsFor: (event: StreamEvent) => {
@@ -112,6 +131,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
       new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
       new MetricsSink(metrics),
       ...delivery.sinksFor(info),
+      ...(transcription?.sinksFor(info) ?? []),
       ...(o.extraSinks?.(info) ?? []),
     ],
     logger: o.logger,
@@ -128,6 +148,20 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   if (o.destinations?.length && !o.dataDir) throw new ConfigError('CONFIG_MISSING', 'destinations need a data directory (their outbox is kept there)');
   const delivery = new DeliveryHub({ destinations: o.destinations ?? [], dataDir: o.dataDir ?? '', logger: o.logger, register: metrics.register, webhook: o.deliveryTuning });
   void delivery.start().catch((err: Error) => o.logger?.warn({ err: err.message }, 'a destination could not start'));
+  const transcription = o.transcription?.length
+    ? new Transcription({
+        entries: o.transcription,
+        logger: o.logger,
+        register: metrics.register,
+        addStats: (id, stats) => void o.store.addStats(id, stats).catch((err: Error) => o.logger?.warn({ rtmsStreamId: id, err: err.message }, 'speech-to-text figures not stored')),
+        ...o.transcriptionTuning,
+      })
+    : undefined;
+  /** The providers transcribing a live stream (their entries match it). */
+  const liveSources = (id: string): string[] => {
+    const s = registry.list().find((x) => x.rtmsStreamId === id);
+    return s ? (o.transcription ?? []).filter((c) => transcriptionMatches(c, s)).map((c) => c.name) : [];
+  };
   const alerts = new AlertLog({ logger: o.logger, register: metrics.register, onAlert: (a) => delivery.alert(a) });
   let web: WebApp | undefined;
   const app = createApp({
@@ -140,7 +174,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, ...(transcription ? { transcriptSources: liveSources } : {}) });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -152,6 +186,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     store: o.store,
     alerts,
     delivery,
+    ...(transcription ? { transcription } : {}),
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);

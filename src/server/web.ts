@@ -39,6 +39,8 @@ export interface WebAppOptions {
   control?: StreamControl;
   /** Serves /api/delivery (destinations, dead letters, replay). */
   delivery?: DeliveryHub;
+  /** The speech-to-text tracks being made for a live stream (GET /api/streams/:id `transcriptSources`). */
+  transcriptSources?(rtmsStreamId: string): string[];
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -119,7 +121,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
   // No secret of the config or the environment leaves in an answer, whatever produced it.
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' && hasSecrets() ? redactText(payload) : payload));
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
-  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails });
+  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails, ...(o.transcriptSources ? { transcriptSources: o.transcriptSources } : {}) });
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });

@@ -144,6 +144,17 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       'CREATE INDEX chat_audit_stream ON chat_audit(rtms_stream_id, ts, id)',
     ],
   },
+  {
+    version: 3,
+    name: 'transcript tracks: source and word timings',
+    up: [
+      // Speech-to-text providers add tracks beside Zoom's own; rows from before are Zoom's.
+      "ALTER TABLE transcript_segments ADD COLUMN source TEXT NOT NULL DEFAULT 'zoom'",
+      // [{text, startTime, endTime, confidence?}] as JSON: read back whole, never queried by field.
+      'ALTER TABLE transcript_segments ADD COLUMN words TEXT',
+      'CREATE INDEX transcript_stream_source ON transcript_segments(rtms_stream_id, source, ts, id)',
+    ],
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -256,6 +267,15 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         ts BIGINT NOT NULL
       )`,
       'CREATE INDEX chat_audit_stream ON chat_audit(rtms_stream_id, ts, id)',
+    ],
+  },
+  {
+    version: 4,
+    name: 'transcript tracks: source and word timings',
+    up: [
+      "ALTER TABLE transcript_segments ADD COLUMN source TEXT NOT NULL DEFAULT 'zoom'",
+      'ALTER TABLE transcript_segments ADD COLUMN words JSONB',
+      'CREATE INDEX transcript_stream_source ON transcript_segments(rtms_stream_id, source, ts, id)',
     ],
   },
 ];

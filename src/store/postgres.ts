@@ -28,9 +28,12 @@ import type {
   StreamStart,
   StreamStop,
   StreamUpsert,
+  TranscriptOptions,
   TranscriptSegment,
+  TranscriptWord,
   WriteBatch,
 } from './types.js';
+import { sortSources } from './sources.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -311,11 +314,13 @@ export class PostgresStore implements Store {
           language: t.language === undefined ? null : String(t.language),
           attribute: attributeText(t.attribute),
           target_language: t.targetLanguage ?? null,
+          source: t.source ?? 'zoom',
+          words: t.words?.length ? t.words : null,
         }));
         await c.query(
-          `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language)
-           SELECT $1, r.user_id, r.user_name, r.text, r.ts, r.start_time, r.end_time, r.language, r.attribute, r.target_language
-           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint, start_time bigint, end_time bigint, language text, attribute text, target_language integer)) WITH ORDINALITY AS r(user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, n)
+          `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words)
+           SELECT $1, r.user_id, r.user_name, r.text, r.ts, r.start_time, r.end_time, r.language, r.attribute, r.target_language, r.source, r.words
+           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint, start_time bigint, end_time bigint, language text, attribute text, target_language integer, source text, words jsonb)) WITH ORDINALITY AS r(user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words, n)
            ORDER BY n`,
           [id, JSON.stringify(rows)],
         );
@@ -442,9 +447,13 @@ export class PostgresStore implements Store {
     return r ? { meetingUuid: String(r.meeting_uuid), product: r.product as Product, createdAt: Number(r.created_at) } : undefined;
   }
 
-  async transcript(id: string): Promise<TranscriptSegment[]> {
-    const rows = await this.#q('transcript', 'SELECT * FROM transcript_segments WHERE rtms_stream_id = $1 ORDER BY ts, id', [id]);
+  async transcript(id: string, options: TranscriptOptions = {}): Promise<TranscriptSegment[]> {
+    const rows =
+      options.source !== undefined
+        ? await this.#q('transcript', 'SELECT * FROM transcript_segments WHERE rtms_stream_id = $1 AND source = $2 ORDER BY ts, id', [id, options.source])
+        : await this.#q('transcript', 'SELECT * FROM transcript_segments WHERE rtms_stream_id = $1 ORDER BY ts, id', [id]);
     return rows.map((r) => ({
+      source: String(r.source ?? 'zoom'),
       userId: String(r.user_id),
       userName: String(r.user_name),
       text: String(r.text),
@@ -454,7 +463,13 @@ export class PostgresStore implements Store {
       ...(r.language != null ? { language: String(r.language) } : {}),
       ...(r.attribute != null ? { attribute: JSON.parse(String(r.attribute)) as unknown } : {}),
       ...(r.target_language != null ? { targetLanguage: Number(r.target_language) } : {}),
+      ...(r.words != null ? { words: r.words as TranscriptWord[] } : {}),
     }));
+  }
+
+  async transcriptSources(id: string): Promise<string[]> {
+    const rows = await this.#q('transcriptSources', 'SELECT DISTINCT source FROM transcript_segments WHERE rtms_stream_id = $1', [id]);
+    return sortSources(rows.map((r) => String(r.source)));
   }
 
   async chat(id: string): Promise<ChatRecord[]> {
@@ -500,10 +515,10 @@ export class PostgresStore implements Store {
     const rows = await this.#q(
       'search',
       `WITH hits AS (
-         SELECT 'transcript' AS kind, id, rtms_stream_id, user_id, user_name, text, ts, ts_rank_cd(tsv, websearch_to_tsquery('simple', $1), 1) AS score
+         SELECT 'transcript' AS kind, id, source, rtms_stream_id, user_id, user_name, text, ts, ts_rank_cd(tsv, websearch_to_tsquery('simple', $1), 1) AS score
            FROM transcript_segments WHERE tsv @@ websearch_to_tsquery('simple', $1) ${streamFilter}
          UNION ALL
-         SELECT 'chat' AS kind, id, rtms_stream_id, user_id, user_name, text, ts, ts_rank_cd(tsv, websearch_to_tsquery('simple', $1), 1) AS score
+         SELECT 'chat' AS kind, id, NULL AS source, rtms_stream_id, user_id, user_name, text, ts, ts_rank_cd(tsv, websearch_to_tsquery('simple', $1), 1) AS score
            FROM chat_messages WHERE tsv @@ websearch_to_tsquery('simple', $1) ${streamFilter}
          ORDER BY score DESC, ts, id
          LIMIT $2
@@ -516,6 +531,7 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({
       rtmsStreamId: String(r.rtms_stream_id),
       kind: r.kind === 'chat' ? ('chat' as const) : ('transcript' as const),
+      ...(r.source != null ? { source: String(r.source) } : {}),
       userId: String(r.user_id),
       speaker: String(r.user_name),
       text: String(r.text),

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MediaParams } from '../protocol/index.js';
-import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
+import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TrackSegment, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import type { NewChatMessage, NewTranscriptSegment, ParticipantSeen, Store, StreamState, StreamStop, WriteBatch } from './types.js';
 import { everyShared } from '../util/shared-interval.js';
 import { chatAuditFromEnv } from '../pipeline/chat-ledger.js';
@@ -220,6 +220,23 @@ export class StoreSink implements StreamSink {
       ...(frame.targetLanguage !== undefined ? { targetLanguage: frame.targetLanguage } : {}),
     });
     this.#see(frame.userId, frame.userName, frame.timestamp);
+    this.#maybeFlushSoon();
+  }
+
+  /** A speech-to-text segment: stored as a transcript row of its track (`source`), with word timings. */
+  onTrackSegment(s: TrackSegment): void {
+    if (!this.#admit('transcript')) return;
+    this.#transcript.push({
+      source: s.source,
+      userId: s.userId,
+      userName: s.userName,
+      text: s.text,
+      timestamp: s.timestamp,
+      startTime: s.startTime,
+      endTime: s.endTime,
+      ...(s.language !== undefined ? { language: s.language } : {}),
+      ...(s.words?.length ? { words: s.words } : {}),
+    });
     this.#maybeFlushSoon();
   }
 

@@ -35,9 +35,12 @@ import type {
   StreamStart,
   StreamStop,
   StreamUpsert,
+  TranscriptOptions,
   TranscriptSegment,
+  TranscriptWord,
   WriteBatch,
 } from './types.js';
+import { sortSources } from './sources.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. */
@@ -287,11 +290,11 @@ export class SqliteStore implements Store {
     this.#ensureStream(batch.stream);
     if (batch.transcript?.length) {
       const st = this.#stmt(
-        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const t of batch.transcript) {
-        st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language), attributeText(t.attribute), t.targetLanguage ?? null);
+        st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language), attributeText(t.attribute), t.targetLanguage ?? null, t.source ?? 'zoom', t.words?.length ? JSON.stringify(t.words) : null);
       }
     }
     // In order: an edit or a delete applies to what the messages before it made.
@@ -398,9 +401,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  transcript(id: string): Promise<TranscriptSegment[]> {
+  transcript(id: string, options: TranscriptOptions = {}): Promise<TranscriptSegment[]> {
     return this.#run('transcript', () =>
-      (this.#stmt('SELECT * FROM transcript_segments WHERE rtms_stream_id = ? ORDER BY ts, id').all(id) as Row[]).map((r) => ({
+      (
+        (options.source !== undefined
+          ? this.#stmt('SELECT * FROM transcript_segments WHERE rtms_stream_id = ? AND source = ? ORDER BY ts, id').all(id, options.source)
+          : this.#stmt('SELECT * FROM transcript_segments WHERE rtms_stream_id = ? ORDER BY ts, id').all(id)) as Row[]
+      ).map((r) => ({
+        source: String(r.source ?? 'zoom'),
         userId: String(r.user_id),
         userName: String(r.user_name),
         text: String(r.text),
@@ -410,7 +418,14 @@ export class SqliteStore implements Store {
         ...(r.language != null ? { language: str(r.language) } : {}),
         ...(r.attribute != null ? { attribute: JSON.parse(String(r.attribute)) as unknown } : {}),
         ...(r.target_language != null ? { targetLanguage: Number(r.target_language) } : {}),
+        ...(r.words != null ? { words: JSON.parse(String(r.words)) as TranscriptWord[] } : {}),
       })),
+    );
+  }
+
+  transcriptSources(id: string): Promise<string[]> {
+    return this.#run('transcriptSources', () =>
+      sortSources((this.#stmt('SELECT DISTINCT source FROM transcript_segments WHERE rtms_stream_id = ?').all(id) as Row[]).map((r) => String(r.source))),
     );
   }
 
@@ -461,7 +476,8 @@ export class SqliteStore implements Store {
       if (!parsed) return [];
       const limit = clampLimit(options.limit, 20, 500);
       const select = `SELECT rowid AS rid, rtms_stream_id, user_id, user_name, ts, text,
-          snippet(search_index, 0, char(2), char(3), '…', 24) AS snip, bm25(search_index) AS score
+          snippet(search_index, 0, char(2), char(3), '…', 24) AS snip, bm25(search_index) AS score,
+          CASE WHEN rowid % 2 = 0 THEN (SELECT source FROM transcript_segments WHERE id = search_index.rowid / 2) END AS source
         FROM search_index WHERE search_index MATCH ?`;
       const match = toFts5(parsed);
       const rows = (
@@ -472,6 +488,7 @@ export class SqliteStore implements Store {
       return rows.map((r) => ({
         rtmsStreamId: String(r.rtms_stream_id),
         kind: Number(r.rid) % 2 === 1 ? ('chat' as const) : ('transcript' as const),
+        ...(r.source != null ? { source: String(r.source) } : {}),
         userId: String(r.user_id),
         speaker: String(r.user_name),
         text: String(r.text),

@@ -76,7 +76,17 @@ export interface ParticipantSeen {
   lastSeen?: number;
 }
 
+/** One word of a transcript segment (speech-to-text tracks), ms since the epoch. */
+export interface TranscriptWord {
+  text: string;
+  startTime: number;
+  endTime: number;
+  confidence?: number;
+}
+
 export interface TranscriptSegment {
+  /** The track: `zoom` (Zoom's own transcript) or a `transcription` entry's name (e.g. `deepgram`). */
+  source: string;
   userId: string;
   userName: string;
   text: string;
@@ -88,12 +98,21 @@ export interface TranscriptSegment {
   attribute?: unknown;
   /** Translation target granted for the transcript (`target_language`). */
   targetLanguage?: number;
+  /** Word timings, when the provider gave them. */
+  words?: TranscriptWord[];
 }
 
-/** A segment to store; user ids and languages may be numbers, as Zoom sends them. */
-export interface NewTranscriptSegment extends Omit<TranscriptSegment, 'userId' | 'language'> {
+/** A segment to store; user ids and languages may be numbers, as Zoom sends them. `source` defaults to `zoom`. */
+export interface NewTranscriptSegment extends Omit<TranscriptSegment, 'userId' | 'language' | 'source'> {
   userId: number | string;
   language?: number | string;
+  source?: string;
+}
+
+/** Options of {@link Store.transcript}. */
+export interface TranscriptOptions {
+  /** Only this track (`zoom` or a provider's name); default every track. */
+  source?: string;
 }
 
 export interface ChatReactionRecord {
@@ -211,6 +230,8 @@ export interface SearchOptions {
 export interface SearchHit {
   rtmsStreamId: string;
   kind: 'transcript' | 'chat';
+  /** The transcript track of a transcript hit (`zoom` or a provider's name). */
+  source?: string;
   userId: string;
   /** The speaker's (or chat sender's) name. */
   speaker: string;
@@ -263,8 +284,10 @@ export interface Store {
   /** One stream with its participants and stats, or undefined. */
   getStream(rtmsStreamId: string): Promise<StreamDetail | undefined>;
   getMeeting(meetingUuid: string): Promise<MeetingRecord | undefined>;
-  /** Transcript segments in time order. */
-  transcript(rtmsStreamId: string): Promise<TranscriptSegment[]>;
+  /** Transcript segments in time order: every track, or the one `options.source` names. */
+  transcript(rtmsStreamId: string, options?: TranscriptOptions): Promise<TranscriptSegment[]>;
+  /** The transcript tracks a stream has (`zoom` first when present, then by name). */
+  transcriptSources(rtmsStreamId: string): Promise<string[]>;
   /** Chat messages in time order. */
   chat(rtmsStreamId: string): Promise<ChatRecord[]>;
   /** Edits and deletes kept for audit (only written when the operator turned the audit on), in time order. */

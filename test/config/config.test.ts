@@ -103,7 +103,6 @@ describe('config file: each kind of error is one line naming the JSON path', () 
   });
 
   it('keys of later versions are refused, not silently ignored', () => {
-    refuses({ apps: [app()], transcription: [] }, /^transcription: not supported yet by this version/);
     refuses({ intelligence: {} }, /^intelligence: not supported yet/);
   });
 
@@ -150,13 +149,13 @@ describe('config file: the CLI refuses a bad one at start', () => {
     const r = await cli(['serve', '--port', '0', '--data-dir', dir], {}, dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /apps\[0\]\.clientId: environment variable MISSING_ID is not set/);
-    writeFileSync(join(dir, 'later.json'), text({ transcription: [] }));
+    writeFileSync(join(dir, 'later.json'), text({ intelligence: {} }));
     const w = await cli(['worker'], { OPENRTMS_CONFIG: join(dir, 'later.json'), NATS_URL: 'nats://127.0.0.1:1', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
     assert.equal(w.code, 2, w.stderr);
-    assert.match(w.stderr, /transcription: not supported yet/);
+    assert.match(w.stderr, /intelligence: not supported yet/);
     assert.equal(w.stderr.trim().split('\n').length, 1);
     const d = await cli(['demo', '--config', join(dir, 'later.json'), '--port', '0', '--data-dir', dir], {});
     assert.equal(d.code, 2);
-    assert.match(d.stderr, /transcription: not supported yet/);
+    assert.match(d.stderr, /intelligence: not supported yet/);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LiveBus, toJson } from '../../src/live/bus.js';
 import type { LiveMessage } from '../../src/live/types.js';
 
-const line = (streamId: string, i: number): LiveMessage => ({ type: 'transcript', streamId, userId: '1', userName: 'Ann', text: `line ${i}`, timestamp: i });
+const line = (streamId: string, i: number): LiveMessage => ({ type: 'transcript', streamId, source: 'zoom', userId: '1', userName: 'Ann', text: `line ${i}`, timestamp: i });
 const turn = () => new Promise((r) => setImmediate(r));
 
 describe('LiveBus', () => {

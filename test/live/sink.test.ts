@@ -145,8 +145,20 @@ describe('LiveSink messages', () => {
       ['stream:started', 'state:joined', 'participant:join', 'participant:join', 'active_speaker', 'transcript', 'chat', 'participant:leave', 'state:reconnecting', 'event', 'stream:ended'],
     );
     const t = got.find((m) => m.type === 'transcript')!;
-    assert.deepEqual(t, { type: 'transcript', streamId: 'st-1', userId: '7', userName: 'Ann', text: 'Hello there', timestamp: 4, startTime: undefined, endTime: undefined });
+    assert.deepEqual(t, { type: 'transcript', streamId: 'st-1', source: 'zoom', userId: '7', userName: 'Ann', text: 'Hello there', timestamp: 4, startTime: undefined, endTime: undefined });
     assert.equal((got.find((m) => m.type === 'participant' && m.action === 'leave') as { userName: string }).userName, 'Bob', 'a leave without a name keeps the known one');
+  });
+
+  it('a speech-to-text segment is a transcript message with its source and word timings', async () => {
+    const bus = new LiveBus();
+    const got: LiveMessage[] = [];
+    bus.subscribe({ types: ['transcript'], deliver: (m) => got.push(...m) });
+    const sink = new LiveSink(bus, { rtmsStreamId: 'st-2', product: 'meeting', meetingUuid: 'm', startedAt: 0 });
+    const words = [{ text: 'Hello', startTime: 10, endTime: 20, confidence: 0.9 }];
+    sink.onTrackSegment({ source: 'deepgram', userId: 7, userName: 'Ann', text: 'Hello', timestamp: 10, startTime: 10, endTime: 20, words });
+    await turn();
+    assert.deepEqual(got, [{ type: 'transcript', streamId: 'st-2', source: 'deepgram', userId: '7', userName: 'Ann', text: 'Hello', timestamp: 10, startTime: 10, endTime: 20, words }]);
+    await sink.close();
   });
 });
 

@@ -179,9 +179,9 @@ describe('JSONL recording files and the live feed with hostile text', () => {
   it('a live feed message is one line of JSON (an SSE `data:` line cannot be split)', () => {
     fc.assert(
       fc.property(hostile, hostile, (text, userName) => {
-        const json = toJson({ type: 'transcript', streamId: 's', userId: '1', userName, text, timestamp: 1 });
+        const json = toJson({ type: 'transcript', source: 'zoom', streamId: 's', userId: '1', userName, text, timestamp: 1 });
         assert.doesNotMatch(json, /[\r\n]/);
-        assert.deepEqual(JSON.parse(json), { type: 'transcript', streamId: 's', userId: '1', userName, text, timestamp: 1 });
+        assert.deepEqual(JSON.parse(json), { type: 'transcript', source: 'zoom', streamId: 's', userId: '1', userName, text, timestamp: 1 });
       }),
     );
   });

@@ -198,8 +198,8 @@ export function storeContract(name: string, makeFactory: () => Promise<StoreFact
         await store.upsertFiles('s1', [{ path: 'audio/mixed.wav', kind: 'audio', bytes: 64044, durationMs: 2000 }]);
 
         assert.deepEqual(await store.transcript('s1'), [
-          { userId: 'u-2', userName: 'Bob', text: 'first', timestamp: T0 + 10 },
-          { userId: '16778240', userName: 'Ann', text: 'second', timestamp: T0 + 20, startTime: T0 + 15, endTime: T0 + 20, language: '9' },
+          { source: 'zoom', userId: 'u-2', userName: 'Bob', text: 'first', timestamp: T0 + 10 },
+          { source: 'zoom', userId: '16778240', userName: 'Ann', text: 'second', timestamp: T0 + 20, startTime: T0 + 15, endTime: T0 + 20, language: '9' },
         ]);
         assert.deepEqual(await store.chat('s1'), [{ userId: '16778240', userName: 'Ann', text: 'hello chat', timestamp: T0 + 30 }]);
         assert.deepEqual(await store.events('s1'), [
@@ -382,6 +382,34 @@ export function storeContract(name: string, makeFactory: () => Promise<StoreFact
         await sink.flush();
         assert.equal((await store.getStream('p'))?.state, 'active');
         await sink.close();
+      });
+    });
+
+    describe('transcript tracks (speech-to-text)', () => {
+      test('a provider track beside Zoom\'s: filtered by source, word timings kept, sources listed, search says the source', async () => {
+        const words = [
+          { text: 'ship', startTime: T0 + 100, endTime: T0 + 300, confidence: 0.9 },
+          { text: 'Friday', startTime: T0 + 300, endTime: T0 + 700 },
+        ];
+        await store.write({
+          stream: stream('tr'),
+          transcript: [
+            { userId: 1, userName: 'Ann', text: 'we ship on friday', timestamp: T0 + 100 },
+            { source: 'deepgram', userId: 1, userName: 'Ann', text: 'ship Friday', timestamp: T0 + 100, startTime: T0 + 100, endTime: T0 + 700, words },
+            { source: 'whisper', userId: 'speaker_0', userName: 'Speaker 0', text: 'we ship friday', timestamp: T0 + 90 },
+          ],
+        });
+        assert.deepEqual(await store.transcriptSources('tr'), ['zoom', 'deepgram', 'whisper']);
+        assert.deepEqual(await store.transcriptSources('none'), []);
+        assert.deepEqual((await store.transcript('tr', { source: 'zoom' })).map((s) => s.text), ['we ship on friday']);
+        const dg = await store.transcript('tr', { source: 'deepgram' });
+        assert.deepEqual(dg, [{ source: 'deepgram', userId: '1', userName: 'Ann', text: 'ship Friday', timestamp: T0 + 100, startTime: T0 + 100, endTime: T0 + 700, words }]);
+        assert.deepEqual((await store.transcript('tr')).map((s) => s.source), ['whisper', 'zoom', 'deepgram']);
+        const hits = await store.search('ship');
+        assert.deepEqual(hits.map((h) => h.source).sort(), ['deepgram', 'whisper', 'zoom']);
+        await store.write({ stream: stream('tr'), chat: [{ userId: 1, userName: 'Ann', text: 'ship it', timestamp: T0 + 800 }] });
+        const chatHit = (await store.search('"ship it"')).find((h) => h.kind === 'chat');
+        assert.ok(chatHit && chatHit.source === undefined, 'chat hits have no source');
       });
     });
 

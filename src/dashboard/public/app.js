@@ -1,5 +1,6 @@
 // openrtms dashboard: meetings list (REST), one meeting's live view (WebSocket /api/live), search.
 // Plain ES module, no framework. Auth rides on the HttpOnly cookie the server sets from ?token=.
+import { createTracks } from './tracks.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
@@ -19,6 +20,9 @@ const day = (ms) => new Date(ms).toLocaleString([], { month: 'short', day: 'nume
 const size = (b) => (b < 1024 ? `${b} B` : b < 1 << 20 ? `${(b / 1024).toFixed(0)} KB` : `${(b / (1 << 20)).toFixed(1)} MB`);
 const enc = encodeURIComponent;
 const LIVE = new Set(['ready', 'connecting', 'reconnecting']);
+
+// Speech-to-text tracks beside Zoom's transcript (tracks.js).
+const tracks = createTracks(document.getElementById('tracks'), (path) => api(path));
 
 const state = {
   streams: [],
@@ -74,6 +78,7 @@ async function select(id) {
   $('empty').hidden = true;
   $('detail').hidden = false;
   for (const c of ['transcript', 'chat', 'people']) $(c).replaceChildren();
+  tracks.reset(id);
   for (const f of document.querySelectorAll('#thumbs figure')) f.hidden = true;
   $('no-thumbs').hidden = false;
   $('files').replaceChildren(el('p', 'muted', 'Loading…'));
@@ -85,6 +90,7 @@ async function select(id) {
   const lastPause = detail?.pauses?.at(-1);
   setPaused(!!detail?.live && !!lastPause && lastPause.end === undefined);
   for (const t of transcript?.transcript ?? []) addLine(t, false);
+  void tracks.load(id, detail);
   for (const c of chat?.chat ?? []) addChat(c);
   if (view.people.size === 0) for (const p of detail?.present ?? []) person(p.userId, p.userName);
   if (view.people.size === 0 && !detail?.live) for (const p of detail?.participants ?? []) person(p.userId, p.userName);
@@ -304,7 +310,7 @@ function subscribe() {
 function onMessage(m) {
   switch (m.type) {
     case 'transcript':
-      return addLine(m, true);
+      return m.source && m.source !== 'zoom' ? tracks.add(m) : addLine(m, true);
     case 'chat':
       return addChat(m);
     case 'level':
@@ -388,7 +394,7 @@ async function search(q) {
     const meeting = state.streams.find((s) => s.rtmsStreamId === h.rtmsStreamId);
     const text = el('span');
     text.innerHTML = h.snippet; // server-escaped, only <mark> tags
-    row.append(el('span', 't', `${day(h.timestamp)}`), el('span', 'who', h.speaker || '?'), text, el('span', 'muted', ` — ${h.kind} in ${meeting ? meeting.meetingUuid : h.rtmsStreamId}`));
+    row.append(el('span', 't', `${day(h.timestamp)}`), el('span', 'who', h.speaker || '?'), text, el('span', 'muted', ` — ${h.kind}${h.source && h.source !== 'zoom' ? ` (${h.source})` : ''} in ${meeting ? meeting.meetingUuid : h.rtmsStreamId}`));
     row.onclick = () => select(h.rtmsStreamId);
     box.append(row);
   }
