@@ -52,6 +52,9 @@ export type ErrorCode =
   // delivery: RTMP restream
   | 'DELIVERY_FFMPEG_MISSING'
   | 'DELIVERY_RTMP_FAILED'
+  // meeting intelligence (LLM notes, summaries, MCP)
+  | 'INTELLIGENCE_NOT_CONFIGURED'
+  | 'INTELLIGENCE_NOT_FOUND'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'

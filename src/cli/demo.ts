@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (repaired.repairedWavs.length || repaired.incomplete.length) {
     console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
   }
-  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet, destinations: config.destinations });
+  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet, destinations: config.destinations, intelligence: config.intelligence });
   let url: string;
   try {
     ({ url } = await runtime.app.listen(port, '127.0.0.1'));

@@ -1,6 +1,7 @@
 /** Shapes of the config file (`openrtms.config.json`) after interpolation and validation. */
 import type { Product } from '../protocol/index.js';
 import type { DestinationConfig } from '../delivery/types.js';
+import type { IntelligenceConfig } from '../intelligence/types.js';
 
 /** One Zoom app (Marketplace app, Video SDK app, Contact Center or Phone app) and its credentials. */
 export interface AppConfig {
@@ -31,6 +32,8 @@ export interface OpenRtmsConfig {
   zoomApi?: ZoomApiConfig;
   /** Where events, recordings and live media go (webhooks, object storage, RTMP). */
   destinations?: DestinationConfig[];
+  /** The LLM that writes live notes and final summaries and answers MCP questions (nothing is sent without it). */
+  intelligence?: IntelligenceConfig;
   /** The file it came from (absent when no file applies). */
   file?: string;
 }

@@ -128,6 +128,18 @@ export interface LiveSnapshotMessage {
   timestamp: number;
 }
 
+/** A stream's LLM notes were updated (`notes`) or its final summary is ready (`final`); the same content as GET /api/streams/:id/summary. */
+export interface LiveSummaryMessage {
+  type: 'summary';
+  streamId: string;
+  kind: 'notes' | 'final';
+  notes: string;
+  summary?: import('../intelligence/types.js').MeetingSummary;
+  model: string;
+  updatedAt: number;
+  timestamp: number;
+}
+
 export type LiveMessage =
   | LiveStreamMessage
   | LiveTranscriptMessage
@@ -139,6 +151,7 @@ export type LiveMessage =
   | LiveEventMessage
   | LiveThumbnailMessage
   | LiveLaggedMessage
-  | LiveSnapshotMessage;
+  | LiveSnapshotMessage
+  | LiveSummaryMessage;
 
 export type LiveMessageType = LiveMessage['type'];

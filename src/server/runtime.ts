@@ -27,6 +27,8 @@ import { DeliveryHub } from '../delivery/hub.js';
 import type { DestinationConfig } from '../delivery/types.js';
 import type { WebhookTuning } from '../delivery/webhook.js';
 import { ConfigError } from '../errors.js';
+import { Intelligence } from '../intelligence/service.js';
+import type { IntelligenceConfig } from '../intelligence/types.js';
 
 export interface RuntimeOptions {
   /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
@@ -69,6 +71,8 @@ export interface RuntimeOptions {
   destinations?: DestinationConfig[];
   /** Retry timing of webhook destinations (tests shorten it). */
   deliveryTuning?: WebhookTuning;
+  /** The config file's `intelligence` entry: LLM notes and summaries per stream, MCP `ask`. Nothing is sent without it. */
+  intelligence?: IntelligenceConfig;
 }
 
 export interface Runtime {
@@ -83,6 +87,8 @@ export interface Runtime {
   alerts: AlertLog;
   /** The destinations of the config file (none: an empty hub). */
   delivery: DeliveryHub;
+  /** The configured LLM (absent without an `intelligence` entry). */
+  intelligence?: Intelligence;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
 }
@@ -106,14 +112,19 @@ export function createRuntime(o: RuntimeOptions): Runtime {
           },
         }
       : {}),
-    sinks: (info) => [
-      new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger }),
-      ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs })] : []),
-      new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
-      new MetricsSink(metrics),
-      ...delivery.sinksFor(info),
-      ...(o.extraSinks?.(info) ?? []),
-    ],
+    sinks: (info) => {
+      const recorder = o.dataDir ? new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs }) : undefined;
+      return [
+        new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger }),
+        ...(recorder ? [recorder] : []),
+        new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
+        new MetricsSink(metrics),
+        ...delivery.sinksFor(info),
+        // summary.md joins the recording once the recorder has closed it (close() is idempotent).
+        ...(intelligence?.sinksFor(info, recorder && (() => recorder.close())) ?? []),
+        ...(o.extraSinks?.(info) ?? []),
+      ];
+    },
     logger: o.logger,
     onClosed: (info, closed) => {
       // A handshake the RTMS server refused becomes an alert that says how to fix it.
@@ -128,6 +139,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   if (o.destinations?.length && !o.dataDir) throw new ConfigError('CONFIG_MISSING', 'destinations need a data directory (their outbox is kept there)');
   const delivery = new DeliveryHub({ destinations: o.destinations ?? [], dataDir: o.dataDir ?? '', logger: o.logger, register: metrics.register, webhook: o.deliveryTuning });
   void delivery.start().catch((err: Error) => o.logger?.warn({ err: err.message }, 'a destination could not start'));
+  const intelligence = o.intelligence && new Intelligence({ config: o.intelligence, store: o.store, publish: (m) => bus.publish(m), emit: (e) => delivery.emit(e), register: metrics.register, dataDir: o.dataDir });
   const alerts = new AlertLog({ logger: o.logger, register: metrics.register, onAlert: (a) => delivery.alert(a) });
   let web: WebApp | undefined;
   const app = createApp({
@@ -140,7 +152,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, intelligence });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -152,6 +164,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     store: o.store,
     alerts,
     delivery,
+    intelligence,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);

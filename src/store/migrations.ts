@@ -144,6 +144,26 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       'CREATE INDEX chat_audit_stream ON chat_audit(rtms_stream_id, ts, id)',
     ],
   },
+  {
+    // Version 3 belongs to another change; numbers are assigned per feature so branches merge cleanly.
+    version: 4,
+    name: 'LLM notes and summaries',
+    up: [
+      `CREATE TABLE stream_summaries (
+        rtms_stream_id TEXT PRIMARY KEY,
+        notes TEXT NOT NULL DEFAULT '',
+        notes_updated_at INTEGER,
+        summary TEXT,
+        summary_updated_at INTEGER,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL,
+        updated_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -256,6 +276,26 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         ts BIGINT NOT NULL
       )`,
       'CREATE INDEX chat_audit_stream ON chat_audit(rtms_stream_id, ts, id)',
+    ],
+  },
+  {
+    // Version 4 belongs to another change; numbers are assigned per feature so branches merge cleanly.
+    version: 5,
+    name: 'LLM notes and summaries',
+    up: [
+      `CREATE TABLE stream_summaries (
+        rtms_stream_id TEXT PRIMARY KEY,
+        notes TEXT NOT NULL DEFAULT '',
+        notes_updated_at BIGINT,
+        summary JSONB,
+        summary_updated_at BIGINT,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens BIGINT NOT NULL DEFAULT 0,
+        output_tokens BIGINT NOT NULL DEFAULT 0,
+        cost_usd DOUBLE PRECISION,
+        updated_at BIGINT NOT NULL
+      )`,
     ],
   },
 ];
