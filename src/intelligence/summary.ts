@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { ActionItem, MeetingSummary } from './types.js';
 
 const optionalText = z
-  .union([z.string(), z.null(), z.undefined()])
+  .union([z.string(), z.null()])
+  .optional()
   .transform((v) => (typeof v === 'string' && v.trim() && !/^(null|none|n\/a|unknown)$/i.test(v.trim()) ? v.trim() : undefined));
 
 const actionItem = z.union([

@@ -104,7 +104,8 @@ describe('config file: each kind of error is one line naming the JSON path', () 
 
   it('keys of later versions are refused, not silently ignored', () => {
     refuses({ apps: [app()], transcription: [] }, /^transcription: not supported yet by this version/);
-    refuses({ intelligence: {} }, /^intelligence: not supported yet/);
+    // intelligence is implemented now: an empty entry is refused for what it lacks.
+    refuses({ intelligence: {} }, /^intelligence\.provider: expected "openai"/);
   });
 
   it('a missing variable names it and the path; secrets never appear in messages', () => {
