@@ -8,8 +8,11 @@ const STOP = new Set(
   'a an and are as at be but by did do does for from had has have how i in is it its me my of on or our so that the their them they this to us was we were what when where which who why will with you your about after before into than then there these those'.split(' '),
 );
 
+/** A crude English stem, enough for "decide"/"decided"/"decides" and "send"/"sends"/"sending" to meet. */
+const stem = (w: string) => (w.length > 4 ? w.replace(/(?:ing|ed|es|e|s)$/, '') : w);
+
 export function terms(text: string): string[] {
-  return (text.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1 && !STOP.has(w));
+  return (text.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1 && !STOP.has(w)).map(stem);
 }
 
 export interface Scored<T> {
