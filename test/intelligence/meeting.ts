@@ -67,8 +67,8 @@ export async function serveWithLlm(llm: LlmStandin, extra: Partial<RuntimeOption
 }
 
 /** Runs the scripted meeting against the server; resolves with the stream id once the emulator is done. */
-export async function runMeeting(url: string, seconds = 8): Promise<{ emu: Emulator; id: string }> {
-  const emu = new Emulator({ ...creds, webhookUrl: `${url}/webhook`, product: 'meeting', scenario: scriptedMeeting(seconds), seed: 3 });
+export async function runMeeting(url: string, seconds = 8, scenario: Scenario = scriptedMeeting(seconds)): Promise<{ emu: Emulator; id: string }> {
+  const emu = new Emulator({ ...creds, webhookUrl: `${url}/webhook`, product: 'meeting', scenario, seed: 3 });
   await emu.start();
   await emu.run();
   const id = emu.streams[0].id.rtmsStreamId;
