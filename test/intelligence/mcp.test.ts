@@ -33,7 +33,7 @@ async function connect(token?: string): Promise<Client> {
   return client;
 }
 
-const text = (r: { content?: unknown }) => ((r.content as { type: string; text: string }[])[0]?.text ?? '');
+const text = (r: unknown) => (((r as { content?: { type: string; text: string }[] }).content ?? [])[0]?.text ?? '');
 
 describe('MCP server (/mcp, Streamable HTTP)', () => {
   it('refuses a client without the API token', async () => {
