@@ -82,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     logger,
     // Each worker delivers the events of the streams it owns, from its own outbox under its data dir.
     destinations: config.destinations,
+    // Notes and summaries of the streams it owns (a stream handed over mid-meeting is summarised by each owner for its part).
+    intelligence: config.intelligence,
     // A killed worker loses what it has not written: transcript and chat go to the store at once.
     storeSink: { flushIntervalMs: 50, maxBatch: 1 },
     recorderFlushMs: 200,
