@@ -130,8 +130,15 @@ export async function mcpRoutes(app: FastifyInstance, o: McpRoutesOptions): Prom
       void transport.close();
       void server.close();
     });
-    await server.connect(transport);
-    await transport.handleRequest(req.raw, reply.raw, req.body);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req.raw, reply.raw, req.body);
+    } catch (err) {
+      // Hijacked: fastify's error handler cannot answer any more, so answer here.
+      req.log.warn({ err: (err as Error).message }, 'MCP request failed');
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }));
+      else reply.raw.end();
+    }
   });
   // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
   const notAllowed = async (_req: unknown, reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): unknown } } }) =>
