@@ -64,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`openrtms demo — ${meetings} emulated meeting(s) of ${durationS} s`);
   console.log(`Dashboard: ${url}/`);
   console.log(`Data:      ${dataDir}   (Ctrl-C to stop)`);
+  if (config.intelligence) console.log(`Notes:     ${config.intelligence.provider} ${config.intelligence.model}${config.intelligence.notesEveryMinutes ? `, every ${config.intelligence.notesEveryMinutes} min` : ''}; summary when each meeting ends`);
 
   const tty = process.stdout.isTTY;
   const t0 = Date.now();

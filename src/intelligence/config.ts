@@ -57,6 +57,8 @@ export function parseIntelligence(v: unknown, path = 'intelligence'): Intelligen
   }
   const apiKey = text(v, 'apiKey', path);
   if (provider === 'anthropic' && !apiKey) throw bad(`${path}.apiKey`, 'missing; the Anthropic API needs a key (e.g. "${ANTHROPIC_API_KEY}")');
+  // Only local servers (Ollama, vLLM) do without a key.
+  if (provider === 'openai' && !apiKey && new URL(baseUrl).hostname === 'api.openai.com') throw bad(`${path}.apiKey`, 'missing; the OpenAI API needs a key (e.g. "${OPENAI_API_KEY}")');
   const prompts = { ...DEFAULT_PROMPTS };
   if (v.prompts !== undefined) {
     if (!isObject(v.prompts)) throw bad(`${path}.prompts`, 'expected an object with notes, summary and/or answer');

@@ -105,4 +105,28 @@ describe('notes and summary of an emulated meeting, through the OpenAI-compatibl
     const cost = Number(/openrtms_llm_cost_usd_total\{provider="openai",model="gpt-e2e"\} ([\d.e-]+)/.exec(metrics)?.[1]);
     assert.ok(Math.abs(cost - body.costUsd) < 1e-9, `cost metric ${cost} = stored ${body.costUsd}`);
   });
+
+  it('without an intelligence entry nothing is summarised or sent, and the API says why', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { openStore } = await import('../../src/store/open.js');
+    const { createRuntime } = await import('../../src/server/runtime.js');
+    const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-nollm-'));
+    const store = await openStore({ dataDir, databaseUrl: null });
+    const runtime = createRuntime({ clientId: 'a', clientSecret: 'b', secretToken: 'c', webhookPath: '/webhook', store, dataDir });
+    cleanups.push(async () => {
+      await runtime.shutdown();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    assert.equal(runtime.intelligence, undefined);
+    const info = { rtmsStreamId: 'quiet-1', meetingUuid: 'm-1', product: 'meeting' as const, startedAt: Date.now() };
+    await store.upsertStream(info);
+    const { url } = await runtime.app.listen(0, '127.0.0.1');
+    const res = await fetch(`${url}/api/streams/quiet-1/summary`);
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'NOT_FOUND');
+    assert.match(body.error.message, /has no notes or summary \(the config file's "intelligence" entry turns them on/);
+    assert.doesNotMatch(await (await fetch(`${url}/metrics`)).text(), /openrtms_llm_/, 'no LLM metrics without an LLM');
+  });
 });

@@ -129,6 +129,20 @@ for (const provider of ['openai', 'anthropic'] as const) {
   });
 }
 
+describe('OpenAI-compatible servers without JSON mode', () => {
+  it('a 400 for response_format is retried once without it, and JSON mode stays off afterwards', async () => {
+    const s = await standin('openai', { rejectJsonMode: true });
+    const c = config(s);
+    const summarizer = new Summarizer(createLlmClient(c), c);
+    const first = await summarizer.summarize(meetingLines(60));
+    assert.deepEqual(first.summary.decisions, ['We decided to ship milestone 7 first.', 'We decided to ship milestone 57 first.']);
+    assert.equal(s.refused, 1);
+    await summarizer.summarize(meetingLines(3));
+    assert.equal(s.refused, 1, 'not asked again');
+    assert.deepEqual(s.violations, []);
+  });
+});
+
 describe('summary JSON parsing', () => {
   it('accepts fences, snake_case and object decisions; drops null owners', () => {
     const s = parseSummary('```json\n{"summary":"Short.","decisions":[{"decision":"Ship"}],"action_items":[{"task":"Write","owner":null,"due_date":"Monday"},"Call Bob"]}\n```');
@@ -157,7 +171,7 @@ describe('retrieval', () => {
 });
 
 describe('intelligence config', () => {
-  const ok = { provider: 'openai', model: 'gpt-4o-mini' };
+  const ok = { provider: 'openai', model: 'gpt-4o-mini', apiKey: 'sk-x' };
   const refuses = (v: unknown, re: RegExp) => assert.throws(() => parseConfig(JSON.stringify({ intelligence: v }), { KEY: 'sk-secret-value' }), (e: ConfigError) => e instanceof ConfigError && re.test(e.message) && !e.message.includes('sk-secret-value'));
 
   it('defaults: OpenAI base URL, notes every 5 minutes, redaction on, chat included, default prompts', () => {
@@ -183,6 +197,8 @@ describe('intelligence config', () => {
     refuses({ ...ok, match: { products: ['zoomcast'] } }, /^intelligence\.match\.products\[0\]: expected one of/);
     refuses({ ...ok, apiKey: '${KEY}', temperature: 2 }, /^intelligence\.temperature: unknown key/);
     refuses({ provider: 'anthropic', model: 'c' }, /^intelligence\.apiKey: missing/);
+    refuses({ provider: 'openai', model: 'c' }, /^intelligence\.apiKey: missing; the OpenAI API needs a key/);
+    assert.equal(parseConfig(JSON.stringify({ intelligence: { provider: 'openai', model: 'llama3.1', baseUrl: 'http://127.0.0.1:11434/v1' } })).intelligence!.apiKey, undefined, 'a local server needs no key');
     refuses({ ...ok, maxContextTokens: 1000, maxOutputTokens: 900 }, /^intelligence\.maxOutputTokens: expected at most half/);
     refuses({ ...ok, redactPii: 'yes' }, /^intelligence\.redactPii: expected true or false/);
   });

@@ -43,6 +43,8 @@ export interface StandinOptions {
   forbidden?: string[];
   /** JSON requests get prose instead (the client's fallback is tested). */
   malformedJson?: boolean;
+  /** Refuse `response_format` with a 400, as some OpenAI-compatible servers do (not counted as a violation). */
+  rejectJsonMode?: boolean;
   /** Milliseconds to wait before answering. */
   delayMs?: number;
 }
@@ -85,6 +87,8 @@ export function respond(system: string, user: string, json: boolean): string {
 export class LlmStandin {
   readonly requests: StandinRequest[] = [];
   readonly violations: string[] = [];
+  /** Requests refused on purpose (rejectJsonMode). */
+  refused = 0;
   readonly #server: Server;
   url = '';
 
@@ -158,6 +162,10 @@ export class LlmStandin {
       system = msgs.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n');
       user = msgs.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
       maxTokens = body.max_completion_tokens ?? body.max_tokens;
+      if (body.response_format !== undefined && o.rejectJsonMode) {
+        this.refused++;
+        return [400, { error: { message: "Invalid parameter: 'response_format' is not supported with this model.", type: 'invalid_request_error', param: 'response_format', code: null } }];
+      }
       if (body.response_format !== undefined) {
         if (body.response_format?.type !== 'json_object') return this.#error(400, 'response_format.type must be json_object');
         // OpenAI refuses JSON mode unless the word JSON appears in the messages.

@@ -2,7 +2,7 @@
  * Any OpenAI-compatible Chat Completions API (OpenAI, OpenRouter, Ollama, vLLM) through the official
  * `openai` SDK: `POST {baseUrl}/chat/completions` with `Authorization: Bearer <apiKey>`.
  */
-import OpenAI from 'openai';
+import OpenAI, { BadRequestError } from 'openai';
 import type { LlmClient, LlmRequest, LlmResponse } from './types.js';
 
 export interface OpenAiChatOptions {
@@ -18,6 +18,8 @@ export class OpenAiChatClient implements LlmClient {
   readonly #sdk: OpenAI;
   /** OpenAI itself wants `max_completion_tokens` (its reasoning models refuse `max_tokens`); the compatible servers know `max_tokens`. */
   readonly #official: boolean;
+  /** Cleared when the server refused `response_format` once (some OpenRouter models, older local servers): the prompt asks for JSON anyway. */
+  #jsonMode = true;
 
   constructor(o: OpenAiChatOptions) {
     this.model = o.model;
@@ -27,6 +29,16 @@ export class OpenAiChatClient implements LlmClient {
   }
 
   async complete(r: LlmRequest): Promise<LlmResponse> {
+    try {
+      return await this.#create(r, r.json === true && this.#jsonMode);
+    } catch (err) {
+      if (!(err instanceof BadRequestError) || !r.json || !this.#jsonMode) throw err;
+      this.#jsonMode = false;
+      return this.#create(r, false);
+    }
+  }
+
+  async #create(r: LlmRequest, json: boolean): Promise<LlmResponse> {
     const res = await this.#sdk.chat.completions.create(
       {
         model: this.model,
@@ -35,7 +47,7 @@ export class OpenAiChatClient implements LlmClient {
           { role: 'user', content: r.prompt },
         ],
         ...(this.#official ? { max_completion_tokens: r.maxTokens } : { max_tokens: r.maxTokens }),
-        ...(r.json ? { response_format: { type: 'json_object' as const } } : {}),
+        ...(json ? { response_format: { type: 'json_object' as const } } : {}),
       },
       { signal: r.signal },
     );
