@@ -22,3 +22,5 @@ export { DESTINATION_FACTORIES, type DestinationDeps, type DestinationFactory } 
 export { signWebhook, verifyWebhookSignature } from './delivery/signature.js';
 export { DELIVERY_EVENT_TYPES } from './delivery/types.js';
 export type { DeliveryEvent, DeliveryEventType, DeliveryStream, Destination, DestinationConfig, DestinationStats, DeadLetter, UploadedFile, FinishedRecording } from './delivery/types.js';
+export * from './intelligence/index.js';
+export type { SummaryRecord } from './store/types.js';
