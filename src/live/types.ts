@@ -2,6 +2,7 @@
  * Messages of the live feed. Every message is a small JSON object `{ type, streamId, ... }`, sent
  * as is over the WebSocket (`GET /api/live`) and as SSE `data:` lines (`GET /api/streams/:id/events`).
  */
+import type { MeetingSummary } from '../intelligence/types.js';
 
 /** A stream appeared (`started`) or ended (`ended`). Sent to every subscriber, whatever its filter. */
 export interface LiveStreamMessage {
@@ -134,7 +135,7 @@ export interface LiveSummaryMessage {
   streamId: string;
   kind: 'notes' | 'final';
   notes: string;
-  summary?: import('../intelligence/types.js').MeetingSummary;
+  summary?: MeetingSummary;
   model: string;
   updatedAt: number;
   timestamp: number;
