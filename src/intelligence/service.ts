@@ -14,7 +14,7 @@ import { safeName } from '../recorder/paths.js';
 import type { Store, SummaryRecord } from '../store/types.js';
 import { createLlmClient, type LlmClient } from './llm/index.js';
 import { LlmMetrics } from './metrics.js';
-import { formatLine, offsetClock } from './prompts.js';
+import { formatLine, offsetClock, type PromptLine } from './prompts.js';
 import { retrieve } from './retrieve.js';
 import { NotesSink } from './sink.js';
 import { Summarizer } from './summarizer.js';
@@ -69,7 +69,7 @@ export class Intelligence {
   }
 
   /** The stream's NotesSink (none when the config's `match` leaves it out). */
-  sinksFor(info: StreamInfo, recordingClosed?: () => Promise<void>): StreamSink[] {
+  sinksFor(info: StreamInfo, hooks: { recordingClosed?: () => Promise<void>; storeFlushed?: () => Promise<void> } = {}): StreamSink[] {
     if (!this.matches(info)) return [];
     return [
       new NotesSink({
@@ -80,14 +80,26 @@ export class Intelligence {
         metrics: this.metrics,
         publish: (m) => this.o.publish?.(m),
         announce: (r) => this.#announce(info, r),
-        ...(this.o.dataDir ? { recordingDir: join(this.o.dataDir, 'recordings', safeName(info.rtmsStreamId)), recordingClosed } : {}),
+        storedLines: () => this.storedLines(info),
+        storeFlushed: hooks.storeFlushed,
+        ...(this.o.dataDir ? { recordingDir: join(this.o.dataDir, 'recordings', safeName(info.rtmsStreamId)), recordingClosed: hooks.recordingClosed } : {}),
       }),
+    ];
+  }
+
+  /** The stream's stored transcript (and new chat messages when configured), as prompt lines. */
+  async storedLines(info: Pick<StreamInfo, 'rtmsStreamId'>): Promise<PromptLine[]> {
+    const [segments, chat] = await Promise.all([readTranscript(this.o.store, info.rtmsStreamId), this.config.includeChat ? this.o.store.chat(info.rtmsStreamId) : []]);
+    return [
+      ...segments.map((s) => ({ at: s.timestamp, speaker: s.userName || `user ${s.userId}`, text: s.text })),
+      ...chat.filter((c) => c.text.trim()).map((c) => ({ at: c.timestamp, speaker: c.userName || `user ${c.userId}`, text: c.text, chat: true })),
     ];
   }
 
   #announce(info: StreamInfo, r: SummaryRecord): void {
     this.o.emit?.({
-      id: eventId(info.rtmsStreamId, 'summary.ready', []),
+      // Keyed by what was summarised: a summary redone over more of the meeting (a cluster takeover) is a new event.
+      id: eventId(info.rtmsStreamId, 'summary.ready', [r.inputTokens]),
       type: 'summary.ready',
       createdAt: r.updatedAt,
       stream: { rtmsStreamId: info.rtmsStreamId, meetingUuid: info.meetingUuid, product: info.product },

@@ -34,6 +34,14 @@ export interface NotesSinkOptions {
   recordingDir?: string;
   /** Resolves once the recorder has written its last files (manifest.json included). */
   recordingClosed?: () => Promise<void>;
+  /**
+   * The whole meeting as stored, for the final summary (read once the store has everything, see
+   * `storeFlushed`): covers what an earlier owner of the stream received (cluster takeover) and is
+   * where a transcript track other than Zoom's is chosen. Absent, or failing: the lines this sink saw.
+   */
+  storedLines?: () => Promise<PromptLine[]>;
+  /** Resolves once the stream's store writer has flushed. */
+  storeFlushed?: () => Promise<void>;
 }
 
 export class NotesSink implements StreamSink {
@@ -46,15 +54,26 @@ export class NotesSink implements StreamSink {
   #running?: Promise<void>;
   #closing?: Promise<void>;
   #report: (err: unknown) => void = () => {};
+  #resumed?: Promise<void>;
 
   constructor(o: NotesSinkOptions) {
     this.#o = o;
     this.#record = { rtmsStreamId: o.info.rtmsStreamId, notes: '', provider: o.config.provider, model: o.config.model, inputTokens: 0, outputTokens: 0, updatedAt: Date.now() };
+    // A stream taken over from another process continues its notes (and their token count).
+    if (o.info.resume) this.#resumed = this.#resume();
     const every = o.config.notesEveryMinutes * 60_000;
     if (every > 0) {
       this.#timer = setInterval(() => this.#tick(), every);
       this.#timer.unref();
     }
+  }
+
+  async #resume(): Promise<void> {
+    const before = await this.#o.store.summary(this.#o.info.rtmsStreamId).catch(() => undefined);
+    if (!before || before.summary) return;
+    this.#record.notes = before.notes;
+    this.#record.inputTokens += before.inputTokens;
+    this.#record.outputTokens += before.outputTokens;
   }
 
   setErrorReporter(report: (err: unknown) => void): void {
@@ -100,6 +119,7 @@ export class NotesSink implements StreamSink {
   }
 
   async #updateNotes(): Promise<void> {
+    await this.#resumed;
     const end = this.#lines.length;
     try {
       const r = await this.#o.summarizer.updateNotes(this.#record.notes, this.#format(this.#lines.slice(this.#noted, end)));
@@ -128,10 +148,12 @@ export class NotesSink implements StreamSink {
   async #finish(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.#running;
+    await this.#resumed;
+    const lines = await this.#allLines();
     // Nothing was said: nothing to summarise, nothing sent.
-    if (this.#lines.length === 0) return;
+    if (lines.length === 0) return;
     try {
-      const r = await this.#o.summarizer.summarize(this.#format(this.#lines));
+      const r = await this.#o.summarizer.summarize(this.#format(lines));
       this.#add(r.usage);
       this.#record.summary = r.summary;
       this.#record.summaryUpdatedAt = this.#record.updatedAt = Date.now();
@@ -143,6 +165,19 @@ export class NotesSink implements StreamSink {
       return;
     }
     if (this.#o.recordingDir) await this.#writeFile(this.#o.recordingDir).catch((err: unknown) => this.#report(err));
+  }
+
+  /** The stored meeting when it is at least what this sink saw (a store outage loses nothing here), else the lines seen. */
+  async #allLines(): Promise<PromptLine[]> {
+    if (!this.#o.storedLines) return this.#lines;
+    try {
+      await this.#o.storeFlushed?.();
+      const stored = await this.#o.storedLines();
+      return stored.length >= this.#lines.length ? stored : this.#lines;
+    } catch (err) {
+      this.#report(err);
+      return this.#lines;
+    }
   }
 
   /** summary.md, listed in manifest.json (read back and replaced whole, as the recorder writes it). */

@@ -114,14 +114,16 @@ export function createRuntime(o: RuntimeOptions): Runtime {
       : {}),
     sinks: (info) => {
       const recorder = o.dataDir ? new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs }) : undefined;
+      const storeSink = new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger });
       return [
-        new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger }),
+        storeSink,
         ...(recorder ? [recorder] : []),
         new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
         new MetricsSink(metrics),
         ...delivery.sinksFor(info),
-        // summary.md joins the recording once the recorder has closed it (close() is idempotent).
-        ...(intelligence?.sinksFor(info, recorder && (() => recorder.close())) ?? []),
+        // The final summary reads the flushed store; summary.md joins the recording once the recorder
+        // has closed it (both close() are idempotent).
+        ...(intelligence?.sinksFor(info, { storeFlushed: () => storeSink.close(), ...(recorder ? { recordingClosed: () => recorder.close() } : {}) }) ?? []),
         ...(o.extraSinks?.(info) ?? []),
       ];
     },

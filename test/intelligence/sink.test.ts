@@ -23,22 +23,23 @@ class HeldClient implements LlmClient {
   }
 }
 
-function setup(notesEveryMinutes: number) {
+function setup(notesEveryMinutes: number, more: { resume?: boolean; before?: SummaryRecord; stored?: { at: number; speaker: string; text: string }[] } = {}) {
   const config = parseIntelligence({ provider: 'openai', model: 'held', baseUrl: 'http://127.0.0.1:9/v1', notesEveryMinutes });
   const client = new HeldClient();
   const saved: SummaryRecord[] = [];
   const published: LiveSummaryMessage[] = [];
   const announced: SummaryRecord[] = [];
   const errors: unknown[] = [];
-  const store = { saveSummary: async (r: SummaryRecord) => void saved.push(r) } as unknown as Store;
+  const store = { saveSummary: async (r: SummaryRecord) => void saved.push(r), summary: async () => more.before } as unknown as Store;
   const sink = new NotesSink({
-    info: { rtmsStreamId: 's', meetingUuid: 'm', product: 'meeting', startedAt: 0 },
+    info: { rtmsStreamId: 's', meetingUuid: 'm', product: 'meeting', startedAt: 0, ...(more.resume ? { resume: true } : {}) },
     config,
     summarizer: new Summarizer(client, config),
     store,
     metrics: new LlmMetrics(config),
     publish: (m) => published.push(m),
     announce: (r) => announced.push(r),
+    ...(more.stored ? { storedLines: async () => more.stored!, storeFlushed: async () => {} } : {}),
   });
   sink.setErrorReporter((e) => errors.push(e));
   return { sink, client, saved, published, announced, errors };
@@ -108,5 +109,26 @@ describe('NotesSink', () => {
     client.calls[2].fail(new Error('summary failed'));
     await closing;
     assert.equal(errors.length, 2);
+  });
+
+  it('a stream taken over from another process continues its notes, and the summary covers the whole stored meeting', async () => {
+    const before: SummaryRecord = { rtmsStreamId: 's', notes: '- earlier notes', provider: 'openai', model: 'held', inputTokens: 100, outputTokens: 20, updatedAt: 1 };
+    const stored = [
+      { at: 500, speaker: 'Bo', text: 'said before the takeover' },
+      { at: 3000, speaker: 'Ann', text: 'after' },
+    ];
+    const { sink, client, saved } = setup(0.001, { resume: true, before, stored });
+    say(sink, 3000, 'after');
+    await until(() => client.calls.length === 1);
+    assert.match(client.calls[0].request.prompt, /^Notes so far:\n- earlier notes\n/);
+    client.calls[0].answer('- earlier notes\n- after');
+    await until(() => saved.length === 1);
+    assert.equal(saved[0].inputTokens, 110, 'tokens continue from the earlier owner');
+    const closing = sink.close();
+    await until(() => client.calls.length === 2);
+    assert.match(client.calls[1].request.prompt, /\[00:00\] Bo: said before the takeover\n\[00:03\] Ann: after$/);
+    client.calls[1].answer('{"overview":"o","decisions":[],"actionItems":[]}');
+    await closing;
+    assert.equal(saved.at(-1)?.summary?.overview, 'o');
   });
 });
