@@ -56,6 +56,8 @@ export class Intelligence {
   readonly config: IntelligenceConfig;
   readonly summarizer: Summarizer;
   readonly metrics: LlmMetrics;
+  /** Sinks whose close() has not finished. */
+  readonly #open = new Set<NotesSink>();
 
   constructor(private readonly o: IntelligenceOptions) {
     this.config = o.config;
@@ -71,20 +73,32 @@ export class Intelligence {
   /** The stream's NotesSink (none when the config's `match` leaves it out). */
   sinksFor(info: StreamInfo, hooks: { recordingClosed?: () => Promise<void>; storeFlushed?: () => Promise<void> } = {}): StreamSink[] {
     if (!this.matches(info)) return [];
-    return [
-      new NotesSink({
-        info,
-        config: this.config,
-        summarizer: this.summarizer,
-        store: this.o.store,
-        metrics: this.metrics,
-        publish: (m) => this.o.publish?.(m),
-        announce: (r) => this.#announce(info, r),
-        storedLines: () => this.storedLines(info),
-        storeFlushed: hooks.storeFlushed,
-        ...(this.o.dataDir ? { recordingDir: join(this.o.dataDir, 'recordings', safeName(info.rtmsStreamId)), recordingClosed: hooks.recordingClosed } : {}),
-      }),
-    ];
+    const sink: NotesSink = new NotesSink({
+      info,
+      config: this.config,
+      summarizer: this.summarizer,
+      store: this.o.store,
+      metrics: this.metrics,
+      publish: (m) => this.o.publish?.(m),
+      announce: (r) => this.#announce(info, r),
+      storedLines: () => this.storedLines(info),
+      storeFlushed: hooks.storeFlushed,
+      ...(this.o.dataDir ? { recordingDir: join(this.o.dataDir, 'recordings', safeName(info.rtmsStreamId)), recordingClosed: hooks.recordingClosed } : {}),
+      onFinished: () => this.#open.delete(sink),
+    });
+    this.#open.add(sink);
+    return [sink];
+  }
+
+  /**
+   * Server shutdown: lets the streams' final summaries finish (each sink closed; bounded), before the
+   * store and the destinations close under them.
+   */
+  async drain(timeoutMs = Math.min(this.config.timeoutSeconds * 1000, 30_000)): Promise<void> {
+    if (this.#open.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#open].map((s) => s.close())), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** The stream's stored transcript (and new chat messages when configured), as prompt lines. */

@@ -42,6 +42,8 @@ export interface NotesSinkOptions {
   storedLines?: () => Promise<PromptLine[]>;
   /** Resolves once the stream's store writer has flushed. */
   storeFlushed?: () => Promise<void>;
+  /** Told once close() has finished (summary written, or given up). */
+  onFinished?: () => void;
 }
 
 export class NotesSink implements StreamSink {
@@ -141,7 +143,7 @@ export class NotesSink implements StreamSink {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#finish();
+    this.#closing ??= this.#finish().finally(() => this.#o.onFinished?.());
     return this.#closing;
   }
 

@@ -170,6 +170,8 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);
+        // Final summaries of the streams just ended still need the store and the destinations.
+        await intelligence?.drain();
         // What is still queued stays in the outbox, sent on the next start.
         await delivery.close();
         await web!.close();
