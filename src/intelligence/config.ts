@@ -10,7 +10,7 @@ import type { IntelligenceConfig, LlmProvider } from './types.js';
 const bad = (path: string, what: string) => new ConfigError('CONFIG_INVALID', `${path}: ${what}`, { path });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const KEYS = ['provider', 'baseUrl', 'apiKey', 'model', 'notesEveryMinutes', 'maxContextTokens', 'maxOutputTokens', 'timeoutSeconds', 'prompts', 'pricing', 'redactPii', 'includeChat', 'match'];
+const KEYS = ['provider', 'baseUrl', 'apiKey', 'model', 'notesEveryMinutes', 'maxContextTokens', 'maxOutputTokens', 'timeoutSeconds', 'prompts', 'pricing', 'redactPii', 'includeChat', 'source', 'match'];
 const DEFAULT_BASE_URL: Record<LlmProvider, string> = { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' };
 
 function only(obj: Record<string, unknown>, path: string, allowed: readonly string[]): void {
@@ -102,6 +102,7 @@ export function parseIntelligence(v: unknown, path = 'intelligence'): Intelligen
     ...(pricing ? { pricing } : {}),
     redactPii: flag(v, 'redactPii', path, true),
     includeChat: flag(v, 'includeChat', path, true),
+    source: text(v, 'source', path) ?? 'zoom',
     ...(match ? { match } : {}),
   };
 }

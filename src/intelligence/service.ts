@@ -103,7 +103,7 @@ export class Intelligence {
 
   /** The stream's stored transcript (and new chat messages when configured), as prompt lines. */
   async storedLines(info: Pick<StreamInfo, 'rtmsStreamId'>): Promise<PromptLine[]> {
-    const [segments, chat] = await Promise.all([readTranscript(this.o.store, info.rtmsStreamId), this.config.includeChat ? this.o.store.chat(info.rtmsStreamId) : []]);
+    const [segments, chat] = await Promise.all([readTranscript(this.o.store, info.rtmsStreamId, this.config.source), this.config.includeChat ? this.o.store.chat(info.rtmsStreamId) : []]);
     return [
       ...segments.map((s) => ({ at: s.timestamp, speaker: s.userName || `user ${s.userId}`, text: s.text })),
       ...chat.filter((c) => c.text.trim()).map((c) => ({ at: c.timestamp, speaker: c.userName || `user ${c.userId}`, text: c.text, chat: true })),
@@ -133,7 +133,7 @@ export class Intelligence {
   async ask(rtmsStreamId: string, question: string, source?: string): Promise<Answer> {
     const stream = await this.o.store.getStream(rtmsStreamId);
     if (!stream) throw new OpenRtmsError('INTELLIGENCE_NOT_FOUND', `no stream ${rtmsStreamId}; list_meetings gives the ids`);
-    const segments = await readTranscript(this.o.store, rtmsStreamId, source);
+    const segments = await readTranscript(this.o.store, rtmsStreamId, source ?? this.config.source);
     const hits = retrieve(segments, (s) => `${s.userName} ${s.text}`, question);
     const lines = hits.map((h) => formatLine({ at: h.item.timestamp, speaker: h.item.userName, text: h.item.text }, stream.startedAt));
     const r = await this.summarizer.answer(question, lines);

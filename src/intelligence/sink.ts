@@ -93,6 +93,7 @@ export class NotesSink implements StreamSink {
     this.#lines.push(line);
   }
 
+  /** Zoom's transcript (the pipeline's transcript frames); the final summary reads `config.source` from the store. */
   onTranscript(t: TranscriptFrame): void {
     if (t.text.trim()) this.#push({ at: t.timestamp, speaker: t.userName || `user ${t.userId}`, text: t.text });
   }
@@ -175,6 +176,8 @@ export class NotesSink implements StreamSink {
     try {
       await this.#o.storeFlushed?.();
       const stored = await this.#o.storedLines();
+      // Another track than Zoom's (what this sink saw): the stored one whenever it has anything.
+      if (this.#o.config.source !== 'zoom') return stored.length ? stored : this.#lines;
       return stored.length >= this.#lines.length ? stored : this.#lines;
     } catch (err) {
       this.#report(err);

@@ -37,6 +37,8 @@ export interface IntelligenceConfig {
   pricing?: { inputPerMillion: number; outputPerMillion: number };
   /** Replace e-mail addresses and phone numbers before anything is sent. Default true. */
   redactPii: boolean;
+  /** Which transcript track the summary and `ask` read: `zoom` (default) or a speech-to-text provider's name. */
+  source: string;
   /** Send chat messages along with the transcript. Default true. */
   includeChat: boolean;
   /** Only these streams get notes and a summary (absent = every stream). */
