@@ -180,6 +180,7 @@ describe('intelligence config', () => {
     assert.equal(c.notesEveryMinutes, 5);
     assert.equal(c.redactPii, true);
     assert.equal(c.includeChat, true);
+    assert.equal(c.source, 'zoom');
     assert.match(c.prompts.summary, /JSON/);
     const a = parseConfig(JSON.stringify({ intelligence: { provider: 'anthropic', model: 'claude-x', apiKey: '${KEY}', notesEveryMinutes: 0.5, prompts: { notes: 'Be brief.' } } }), { KEY: 'k' }).intelligence!;
     assert.equal(a.baseUrl, 'https://api.anthropic.com');
