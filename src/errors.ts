@@ -54,6 +54,9 @@ export type ErrorCode =
   | 'DELIVERY_RTMP_FAILED'
   // speech-to-text providers
   | 'STT_CONNECT_FAILED'
+  // meeting intelligence (LLM notes, summaries, MCP)
+  | 'INTELLIGENCE_NOT_CONFIGURED'
+  | 'INTELLIGENCE_NOT_FOUND'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'

@@ -27,3 +27,5 @@ export { Transcription, TranscriptionSink, SttChannel, STT_PROVIDERS, STT_PROVID
 export type { SttAdapter, SttConnection, SttConnectionOptions, SttHandlers, SttResult, SttWord, TranscriptionConfig, SttProviderName } from './intelligence/stt/index.js';
 export type { TrackSegment, TrackWord } from './pipeline/types.js';
 export type { TranscriptOptions, TranscriptWord } from './store/types.js';
+export * from './intelligence/index.js';
+export type { SummaryRecord } from './store/types.js';

@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (repaired.repairedWavs.length || repaired.incomplete.length) {
     console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
   }
-  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet, destinations: config.destinations, transcription: config.transcription });
+  const runtime = createRuntime({ ...creds, webhookPath: '/webhook', store, dataDir, logger: quiet, destinations: config.destinations, transcription: config.transcription, intelligence: config.intelligence });
   let url: string;
   try {
     ({ url } = await runtime.app.listen(port, '127.0.0.1'));
@@ -64,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`openrtms demo — ${meetings} emulated meeting(s) of ${durationS} s`);
   console.log(`Dashboard: ${url}/`);
   console.log(`Data:      ${dataDir}   (Ctrl-C to stop)`);
+  if (config.intelligence) console.log(`Notes:     ${config.intelligence.provider} ${config.intelligence.model}${config.intelligence.notesEveryMinutes ? `, every ${config.intelligence.notesEveryMinutes} min` : ''}; summary when each meeting ends`);
 
   const tty = process.stdout.isTTY;
   const t0 = Date.now();

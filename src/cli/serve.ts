@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const queue = cluster && new WebhookQueue(cluster);
-  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, destinations: config.destinations, transcription: config.transcription, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
+  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, destinations: config.destinations, transcription: config.transcription, intelligence: config.intelligence, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
   const stopRelay = cluster && subscribeLiveFeed(runtime.bus, cluster);
   const stopAll = async () => {
     stopRelay?.();
@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const mode = cluster ? ` · cluster gateway "${cluster.names.prefix}" at ${process.env.NATS_URL}` : '';
   console.log(`openrtms serve: webhook ${url}${webhookPath} · dashboard ${url}/ · store ${store.kind} (${store.location})${mode}`);
-  console.log(`apps: ${describeApps(apps)}${config.file ? ` · config ${config.file}` : ''}${control ? ' · stream control via Zoom API' : ''}${runtime.delivery.size ? ` · destinations: ${runtime.delivery.list().map((d) => `${d.name} (${d.type})`).join(', ')}` : ''}`);
+  console.log(`apps: ${describeApps(apps)}${config.file ? ` · config ${config.file}` : ''}${control ? ' · stream control via Zoom API' : ''}${runtime.delivery.size ? ` · destinations: ${runtime.delivery.list().map((d) => `${d.name} (${d.type})`).join(', ')}` : ''}${config.intelligence ? ` · notes and summaries: ${config.intelligence.provider} ${config.intelligence.model}` : ''}`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
     process.once('SIGTERM', resolveStop);

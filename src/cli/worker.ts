@@ -83,6 +83,9 @@ export async function run(argv: string[]): Promise<number> {
     // Each worker delivers the events of the streams it owns, from its own outbox under its data dir.
     destinations: config.destinations,
     transcription: config.transcription,
+    // Notes and summaries of the streams it owns. A handover cannot be told from an end here: the owner
+    // that lets go summarises what was said so far; the next continues the notes and summarises the whole stored meeting.
+    intelligence: config.intelligence,
     // A killed worker loses what it has not written: transcript and chat go to the store at once.
     storeSink: { flushIntervalMs: 50, maxBatch: 1 },
     recorderFlushMs: 200,

@@ -12,10 +12,9 @@ import type { AppConfig, OpenRtmsConfig, ZoomApiConfig } from './types.js';
 import { parseDestinations } from './destinations.js';
 import { registerConfigSecrets } from '../util/secrets.js';
 import { parseTranscription } from '../intelligence/stt/config.js';
+import { parseIntelligence } from '../intelligence/config.js';
 
 export const CONFIG_FILE_NAME = 'openrtms.config.json';
-/** Keys of the documented schema that later versions implement: refused rather than silently ignored. */
-const LATER_KEYS = ['intelligence'];
 
 const bad = (path: string, what: string) => new ConfigError('CONFIG_INVALID', `${path}: ${what}`, { path });
 
@@ -100,10 +99,7 @@ function parseZoomApi(v: unknown, path: string): ZoomApiConfig {
 /** Validates the parsed (and interpolated) JSON of a config file. */
 export function validateConfig(raw: unknown): OpenRtmsConfig {
   if (!isObject(raw)) throw bad('(root)', 'expected a JSON object');
-  for (const k of LATER_KEYS) {
-    if (k in raw) throw bad(k, 'not supported yet by this version of openrtms; remove it from the config file');
-  }
-  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations', 'transcription']);
+  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations', 'transcription', 'intelligence']);
   const apps: AppConfig[] = [];
   if (raw.apps !== undefined) {
     if (!Array.isArray(raw.apps)) throw bad('apps', 'expected a list of apps');
@@ -115,6 +111,7 @@ export function validateConfig(raw: unknown): OpenRtmsConfig {
     ...(raw.zoomApi !== undefined ? { zoomApi: parseZoomApi(raw.zoomApi, 'zoomApi') } : {}),
     ...(raw.destinations !== undefined ? { destinations: parseDestinations(raw.destinations) } : {}),
     ...(raw.transcription !== undefined ? { transcription: parseTranscription(raw.transcription) } : {}),
+    ...(raw.intelligence !== undefined ? { intelligence: parseIntelligence(raw.intelligence) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Product } from '../protocol/index.js';
 import type { DestinationConfig } from '../delivery/types.js';
 import type { TranscriptionConfig } from '../intelligence/stt/config.js';
+import type { IntelligenceConfig } from '../intelligence/types.js';
 
 /** One Zoom app (Marketplace app, Video SDK app, Contact Center or Phone app) and its credentials. */
 export interface AppConfig {
@@ -34,6 +35,8 @@ export interface OpenRtmsConfig {
   destinations?: DestinationConfig[];
   /** Speech-to-text providers: each makes a second transcript track (`source` = its name). */
   transcription?: TranscriptionConfig[];
+  /** The LLM that writes live notes and final summaries and answers MCP questions (nothing is sent without it). */
+  intelligence?: IntelligenceConfig;
   /** The file it came from (absent when no file applies). */
   file?: string;
 }

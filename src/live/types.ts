@@ -2,6 +2,7 @@
  * Messages of the live feed. Every message is a small JSON object `{ type, streamId, ... }`, sent
  * as is over the WebSocket (`GET /api/live`) and as SSE `data:` lines (`GET /api/streams/:id/events`).
  */
+import type { MeetingSummary } from '../intelligence/types.js';
 
 /** A stream appeared (`started`) or ended (`ended`). Sent to every subscriber, whatever its filter. */
 export interface LiveStreamMessage {
@@ -132,6 +133,18 @@ export interface LiveSnapshotMessage {
   timestamp: number;
 }
 
+/** A stream's LLM notes were updated (`notes`) or its final summary is ready (`final`); the same content as GET /api/streams/:id/summary. */
+export interface LiveSummaryMessage {
+  type: 'summary';
+  streamId: string;
+  kind: 'notes' | 'final';
+  notes: string;
+  summary?: MeetingSummary;
+  model: string;
+  updatedAt: number;
+  timestamp: number;
+}
+
 export type LiveMessage =
   | LiveStreamMessage
   | LiveTranscriptMessage
@@ -143,6 +156,7 @@ export type LiveMessage =
   | LiveEventMessage
   | LiveThumbnailMessage
   | LiveLaggedMessage
-  | LiveSnapshotMessage;
+  | LiveSnapshotMessage
+  | LiveSummaryMessage;
 
 export type LiveMessageType = LiveMessage['type'];

@@ -31,6 +31,8 @@ import { DataOption } from '../protocol/index.js';
 import { Transcription } from '../intelligence/stt/transcription.js';
 import { transcriptionMatches, type TranscriptionConfig } from '../intelligence/stt/config.js';
 import type { STT_PROVIDERS } from '../intelligence/stt/providers.js';
+import { Intelligence } from '../intelligence/service.js';
+import type { IntelligenceConfig } from '../intelligence/types.js';
 
 export interface RuntimeOptions {
   /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
@@ -77,6 +79,8 @@ export interface RuntimeOptions {
   transcription?: TranscriptionConfig[];
   /** Tests: adapter factories and reconnect timing of the speech-to-text providers. */
   transcriptionTuning?: { providers?: typeof STT_PROVIDERS; backoffMs?: number; finishTimeoutMs?: number };
+  /** The config file's `intelligence` entry: LLM notes and summaries per stream, MCP `ask`. Nothing is sent without it. */
+  intelligence?: IntelligenceConfig;
 }
 
 export interface Runtime {
@@ -93,6 +97,8 @@ export interface Runtime {
   delivery: DeliveryHub;
   /** The config file's speech-to-text providers (undefined when none is configured). */
   transcription?: Transcription;
+  /** The configured LLM (absent without an `intelligence` entry). */
+  intelligence?: Intelligence;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
 }
@@ -125,15 +131,22 @@ export function createRuntime(o: RuntimeOptions): Runtime {
           },
         }
       : {}),
-    sinks: (info) => [
-      new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger }),
-      ...(o.dataDir ? [new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs })] : []),
-      new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
-      new MetricsSink(metrics),
-      ...delivery.sinksFor(info),
-      ...(transcription?.sinksFor(info) ?? []),
-      ...(o.extraSinks?.(info) ?? []),
-    ],
+    sinks: (info) => {
+      const recorder = o.dataDir ? new Recorder({ dataDir: o.dataDir, info, flushMs: o.recorderFlushMs }) : undefined;
+      const storeSink = new StoreSink(o.store, info, { ...o.storeSink, logger: o.logger });
+      return [
+        storeSink,
+        ...(recorder ? [recorder] : []),
+        new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
+        new MetricsSink(metrics),
+        ...delivery.sinksFor(info),
+        ...(transcription?.sinksFor(info) ?? []),
+        // The final summary reads the flushed store; summary.md joins the recording once the recorder
+        // has closed it (both close() are idempotent).
+        ...(intelligence?.sinksFor(info, { storeFlushed: () => storeSink.close(), ...(recorder ? { recordingClosed: () => recorder.close() } : {}) }) ?? []),
+        ...(o.extraSinks?.(info) ?? []),
+      ];
+    },
     logger: o.logger,
     onClosed: (info, closed) => {
       // A handshake the RTMS server refused becomes an alert that says how to fix it.
@@ -162,6 +175,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     const s = registry.list().find((x) => x.rtmsStreamId === id);
     return s ? (o.transcription ?? []).filter((c) => transcriptionMatches(c, s)).map((c) => c.name) : [];
   };
+  const intelligence = o.intelligence && new Intelligence({ config: o.intelligence, store: o.store, publish: (m) => bus.publish(m), emit: (e) => delivery.emit(e), register: metrics.register, dataDir: o.dataDir });
   const alerts = new AlertLog({ logger: o.logger, register: metrics.register, onAlert: (a) => delivery.alert(a) });
   let web: WebApp | undefined;
   const app = createApp({
@@ -174,7 +188,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, ...(transcription ? { transcriptSources: liveSources } : {}) });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, intelligence, ...(transcription ? { transcriptSources: liveSources } : {}) });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -187,9 +201,12 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     alerts,
     delivery,
     ...(transcription ? { transcription } : {}),
+    intelligence,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);
+        // Final summaries of the streams just ended still need the store and the destinations.
+        await intelligence?.drain();
         // What is still queued stays in the outbox, sent on the next start.
         await delivery.close();
         await web!.close();

@@ -24,6 +24,9 @@ import { deliveryRoutes } from '../delivery/plugin.js';
 import type { DeliveryHub } from '../delivery/hub.js';
 import { BAD_TOKEN_LIMITER, BadTokenLimiter, refuseCrossSite } from './auth.js';
 import { hasSecrets, redactText } from '../util/secrets.js';
+import { summaryRoutes } from '../intelligence/routes.js';
+import { mcpRoutes } from '../intelligence/mcp.js';
+import type { Intelligence } from '../intelligence/service.js';
 
 export interface WebAppOptions {
   store: Store;
@@ -41,6 +44,8 @@ export interface WebAppOptions {
   delivery?: DeliveryHub;
   /** The speech-to-text tracks being made for a live stream (GET /api/streams/:id `transcriptSources`). */
   transcriptSources?(rtmsStreamId: string): string[];
+  /** The configured LLM (MCP `ask`); GET /api/streams/:id/summary and /mcp are served without it too. */
+  intelligence?: Intelligence;
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -125,6 +130,8 @@ export function createWebApp(o: WebAppOptions): WebApp {
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });
+  void app.register(summaryRoutes, { store: o.store, apiToken: o.apiToken });
+  void app.register(mcpRoutes, { store: o.store, intelligence: o.intelligence, apiToken: o.apiToken });
   if (o.metrics) void app.register(metricsRoutes, { metrics: o.metrics });
   if (o.dashboard !== false) void app.register(dashboardRoutes, { apiToken: o.apiToken });
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);

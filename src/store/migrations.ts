@@ -155,6 +155,25 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       'CREATE INDEX transcript_stream_source ON transcript_segments(rtms_stream_id, source, ts, id)',
     ],
   },
+  {
+    version: 4,
+    name: 'LLM notes and summaries',
+    up: [
+      `CREATE TABLE stream_summaries (
+        rtms_stream_id TEXT PRIMARY KEY,
+        notes TEXT NOT NULL DEFAULT '',
+        notes_updated_at INTEGER,
+        summary TEXT,
+        summary_updated_at INTEGER,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL,
+        updated_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -276,6 +295,25 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       "ALTER TABLE transcript_segments ADD COLUMN source TEXT NOT NULL DEFAULT 'zoom'",
       'ALTER TABLE transcript_segments ADD COLUMN words JSONB',
       'CREATE INDEX transcript_stream_source ON transcript_segments(rtms_stream_id, source, ts, id)',
+    ],
+  },
+  {
+    version: 5,
+    name: 'LLM notes and summaries',
+    up: [
+      `CREATE TABLE stream_summaries (
+        rtms_stream_id TEXT PRIMARY KEY,
+        notes TEXT NOT NULL DEFAULT '',
+        notes_updated_at BIGINT,
+        summary JSONB,
+        summary_updated_at BIGINT,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens BIGINT NOT NULL DEFAULT 0,
+        output_tokens BIGINT NOT NULL DEFAULT 0,
+        cost_usd DOUBLE PRECISION,
+        updated_at BIGINT NOT NULL
+      )`,
     ],
   },
 ];

@@ -9,6 +9,7 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toWebsearch } from './query.js';
+import { SUMMARY_COLUMNS, summaryOfRow, summaryValues } from './summaries.js';
 import { attributeText, chatAuditOfRow, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
   ChatAuditRecord,
@@ -32,6 +33,7 @@ import type {
   TranscriptSegment,
   TranscriptWord,
   WriteBatch,
+  SummaryRecord,
 } from './types.js';
 import { sortSources } from './sources.js';
 
@@ -539,6 +541,18 @@ export class PostgresStore implements Store {
       snippet: markersToHtml(String(r.snip).replace(/[\uE000\uE001]/g, (c) => (c === '\uE000' ? '<' : '>'))),
       score: Number(r.score),
     }));
+  }
+
+  async saveSummary(record: SummaryRecord): Promise<void> {
+    const cols = SUMMARY_COLUMNS.join(', ');
+    const values = SUMMARY_COLUMNS.map((c, i) => (c === 'summary' ? `$${i + 1}::jsonb` : `$${i + 1}`)).join(', ');
+    const updates = SUMMARY_COLUMNS.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+    await this.#q('saveSummary', `INSERT INTO stream_summaries (${cols}) VALUES (${values}) ON CONFLICT (rtms_stream_id) DO UPDATE SET ${updates}`, summaryValues(record));
+  }
+
+  async summary(id: string): Promise<SummaryRecord | undefined> {
+    const row = (await this.#q('summary', 'SELECT * FROM stream_summaries WHERE rtms_stream_id = $1', [id]))[0];
+    return row ? summaryOfRow(row) : undefined;
   }
 
   async close(): Promise<void> {

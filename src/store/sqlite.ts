@@ -16,6 +16,7 @@ import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toFts5 } from './query.js';
+import { SUMMARY_COLUMNS, summaryOfRow, summaryValues } from './summaries.js';
 import { attributeText, chatAuditOfRow, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
   ChatAuditRecord,
@@ -39,6 +40,7 @@ import type {
   TranscriptSegment,
   TranscriptWord,
   WriteBatch,
+  SummaryRecord,
 } from './types.js';
 import { sortSources } from './sources.js';
 
@@ -496,6 +498,19 @@ export class SqliteStore implements Store {
         snippet: markersToHtml(String(r.snip)),
         score: -Number(r.score),
       }));
+    });
+  }
+
+  saveSummary(record: SummaryRecord): Promise<void> {
+    return this.#run('saveSummary', () => {
+      this.#stmt(`INSERT OR REPLACE INTO stream_summaries (${SUMMARY_COLUMNS.join(', ')}) VALUES (${SUMMARY_COLUMNS.map(() => '?').join(', ')})`).run(...summaryValues(record));
+    });
+  }
+
+  summary(id: string): Promise<SummaryRecord | undefined> {
+    return this.#run('summary', () => {
+      const row = this.#stmt('SELECT * FROM stream_summaries WHERE rtms_stream_id = ?').get(id) as Row | undefined;
+      return row ? summaryOfRow(row) : undefined;
     });
   }
 

@@ -8,6 +8,7 @@
  */
 import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
+import type { MeetingSummary } from '../intelligence/types.js';
 
 /** Lifecycle of a stream row. `stopped` is final: later state updates do not revive it. */
 export type StreamState = 'starting' | 'active' | 'paused' | 'reconnecting' | 'stopped';
@@ -190,6 +191,25 @@ export interface RecordingFile {
   durationMs?: number;
 }
 
+/** A stream's LLM notes and final summary (one row per stream, replaced as they are updated). */
+export interface SummaryRecord {
+  rtmsStreamId: string;
+  /** Rolling live notes (Markdown bullets), '' before the first update. */
+  notes: string;
+  notesUpdatedAt?: number;
+  /** The final summary, once the stream has ended. */
+  summary?: MeetingSummary;
+  summaryUpdatedAt?: number;
+  provider: string;
+  model: string;
+  /** Totals over every request made for this stream. */
+  inputTokens: number;
+  outputTokens: number;
+  /** USD, when the config gives prices. */
+  costUsd?: number;
+  updatedAt: number;
+}
+
 /** Everything one flush of a {@link StoreSink} writes, in a single transaction. */
 export interface WriteBatch {
   /** The stream the rows belong to; its meeting and stream rows are created if missing. */
@@ -303,6 +323,10 @@ export interface Store {
    * without stemming.
    */
   search(query: string, options?: SearchOptions): Promise<SearchHit[]>;
+  /** Creates or replaces the stream's notes and summary. */
+  saveSummary(record: SummaryRecord): Promise<void>;
+  /** The stream's notes and summary, or undefined when no LLM wrote any. */
+  summary(rtmsStreamId: string): Promise<SummaryRecord | undefined>;
 
   /** Releases the database. Idempotent. */
   close(): Promise<void>;

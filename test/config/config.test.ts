@@ -102,8 +102,10 @@ describe('config file: each kind of error is one line naming the JSON path', () 
     refuses({ zoomApi: { accountId: 'a', clientId: 'b', clientSecret: 'c', region: 'eu' } }, /^zoomApi\.region: unknown key/);
   });
 
-  it('keys of later versions are refused, not silently ignored', () => {
-    refuses({ intelligence: {} }, /^intelligence: not supported yet/);
+  it('transcription and intelligence entries are validated, never ignored', () => {
+    refuses({ apps: [app()], transcription: {} }, /^transcription: expected a list/);
+    // intelligence is implemented now: an empty entry is refused for what it lacks.
+    refuses({ intelligence: {} }, /^intelligence\.provider: expected "openai"/);
   });
 
   it('a missing variable names it and the path; secrets never appear in messages', () => {

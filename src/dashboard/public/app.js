@@ -1,6 +1,7 @@
 // openrtms dashboard: meetings list (REST), one meeting's live view (WebSocket /api/live), search.
 // Plain ES module, no framework. Auth rides on the HttpOnly cookie the server sets from ?token=.
 import { createTracks } from './tracks.js';
+import { loadSummary, onSummaryMessage } from './summary.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
@@ -83,6 +84,7 @@ async function select(id) {
   $('no-thumbs').hidden = false;
   $('files').replaceChildren(el('p', 'muted', 'Loading…'));
   subscribe();
+  loadSummary(id);
   const base = `/api/streams/${enc(id)}`;
   const [detail, transcript, chat] = await Promise.all([api(base), api(`${base}/transcript`), api(`${base}/chat`)].map((p) => p.catch(() => null)));
   if (state.view !== view) return;
@@ -338,6 +340,8 @@ function onMessage(m) {
     }
     case 'thumbnail':
       return showThumb(m.kind, m.url, m.timestamp);
+    case 'summary':
+      return onSummaryMessage(m);
     case 'state':
       if (m.state === 'paused' || m.state === 'resumed') {
         setPaused(m.state === 'paused');
