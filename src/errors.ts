@@ -49,9 +49,14 @@ export type ErrorCode =
   | 'DELIVERY_VERIFY_FAILED'
   | 'DELIVERY_SOURCE_MISSING'
   | 'DELIVERY_CLOSED'
+  | 'DELIVERY_DELETED'
   // delivery: RTMP restream
   | 'DELIVERY_FFMPEG_MISSING'
   | 'DELIVERY_RTMP_FAILED'
+  // deletion and retention
+  | 'STREAM_LIVE'
+  | 'STREAM_NOT_FOUND'
+  | 'DELETION_INCOMPLETE'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
@@ -102,3 +107,6 @@ export class RecordingError extends OpenRtmsError {}
  * destination closed before it finished) or did not verify. The journal keeps what was done.
  */
 export class DeliveryError extends OpenRtmsError {}
+
+/** A stream could not be deleted (still live, unknown, or a part of it could not be removed). */
+export class DeletionError extends OpenRtmsError {}
