@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const queue = cluster && new WebhookQueue(cluster);
-  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, destinations: config.destinations, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
+  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, destinations: config.destinations, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view }, deletionCaches: [view] } : {}) });
   const stopRelay = cluster && subscribeLiveFeed(runtime.bus, cluster);
   const stopAll = async () => {
     stopRelay?.();

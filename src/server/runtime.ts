@@ -27,6 +27,7 @@ import { DeliveryHub } from '../delivery/hub.js';
 import type { DestinationConfig } from '../delivery/types.js';
 import type { WebhookTuning } from '../delivery/webhook.js';
 import { ConfigError } from '../errors.js';
+import { StreamDeleter, type StreamCache } from '../deletion/deleter.js';
 
 export interface RuntimeOptions {
   /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
@@ -69,6 +70,8 @@ export interface RuntimeOptions {
   destinations?: DestinationConfig[];
   /** Retry timing of webhook destinations (tests shorten it). */
   deliveryTuning?: WebhookTuning;
+  /** Cluster gateway: what else caches a deleted stream (the cluster's stream records). */
+  deletionCaches?: StreamCache[];
 }
 
 export interface Runtime {
@@ -83,6 +86,8 @@ export interface Runtime {
   alerts: AlertLog;
   /** The destinations of the config file (none: an empty hub). */
   delivery: DeliveryHub;
+  /** Deletes a stream everywhere (DELETE /api/streams/:id, retention). */
+  deleter: StreamDeleter;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
 }
@@ -129,6 +134,20 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   const delivery = new DeliveryHub({ destinations: o.destinations ?? [], dataDir: o.dataDir ?? '', logger: o.logger, register: metrics.register, webhook: o.deliveryTuning });
   void delivery.start().catch((err: Error) => o.logger?.warn({ err: err.message }, 'a destination could not start'));
   const alerts = new AlertLog({ logger: o.logger, register: metrics.register, onAlert: (a) => delivery.alert(a) });
+  const liveSource: LiveStreams = o.gateway?.streams ?? registry;
+  const deleter = new StreamDeleter({
+    store: o.store,
+    dataDir: o.dataDir,
+    delivery,
+    caches: [thumbnails, alerts, registry, ...(o.deletionCaches ?? [])],
+    // Live = a client holds it here or, on a gateway, a worker of the cluster does.
+    liveState: (id) => {
+      const s = liveSource.list().find((x) => x.rtmsStreamId === id);
+      return s && s.state !== 'stopped' && s.state !== 'closed' && !(s as { closeReason?: string }).closeReason ? s.state : undefined;
+    },
+    settled: (id) => registry.settled(id),
+    logger: o.logger,
+  });
   let web: WebApp | undefined;
   const app = createApp({
     webhookPath: o.webhookPath,
@@ -140,7 +159,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, deleter });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -152,6 +171,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     store: o.store,
     alerts,
     delivery,
+    deleter,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);

@@ -21,6 +21,8 @@ import type { AlertLog } from '../alerts/log.js';
 import { controlRoutes, type StreamControl } from '../control/plugin.js';
 import { deliveryRoutes } from '../delivery/plugin.js';
 import type { DeliveryHub } from '../delivery/hub.js';
+import { deletionRoutes } from '../deletion/plugin.js';
+import type { StreamDeleter } from '../deletion/deleter.js';
 
 export interface WebAppOptions {
   store: Store;
@@ -36,6 +38,8 @@ export interface WebAppOptions {
   control?: StreamControl;
   /** Serves /api/delivery (destinations, dead letters, replay). */
   delivery?: DeliveryHub;
+  /** Serves DELETE /api/streams/:id (absent: no deletion over HTTP). */
+  deleter?: StreamDeleter;
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -73,6 +77,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });
+  if (o.deleter) void app.register(deletionRoutes, { deleter: o.deleter, apiToken: o.apiToken });
   if (o.metrics) void app.register(metricsRoutes, { metrics: o.metrics });
   if (o.dashboard !== false) void app.register(dashboardRoutes, { apiToken: o.apiToken });
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);
