@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import { PRODUCTS, type Product } from '../protocol/index.js';
 import type { AppConfig, OpenRtmsConfig, ZoomApiConfig } from './types.js';
 import { parseDestinations } from './destinations.js';
+import { parseRetention } from './retention.js';
 
 export const CONFIG_FILE_NAME = 'openrtms.config.json';
 /** Keys of the documented schema that later versions implement: refused rather than silently ignored. */
@@ -101,7 +102,7 @@ export function validateConfig(raw: unknown): OpenRtmsConfig {
   for (const k of LATER_KEYS) {
     if (k in raw) throw bad(k, 'not supported yet by this version of openrtms; remove it from the config file');
   }
-  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations']);
+  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations', 'retention']);
   const apps: AppConfig[] = [];
   if (raw.apps !== undefined) {
     if (!Array.isArray(raw.apps)) throw bad('apps', 'expected a list of apps');
@@ -112,6 +113,7 @@ export function validateConfig(raw: unknown): OpenRtmsConfig {
     apps,
     ...(raw.zoomApi !== undefined ? { zoomApi: parseZoomApi(raw.zoomApi, 'zoomApi') } : {}),
     ...(raw.destinations !== undefined ? { destinations: parseDestinations(raw.destinations) } : {}),
+    ...(raw.retention !== undefined ? { retention: parseRetention(raw.retention) } : {}),
   };
 }
 

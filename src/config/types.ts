@@ -1,6 +1,7 @@
 /** Shapes of the config file (`openrtms.config.json`) after interpolation and validation. */
 import type { Product } from '../protocol/index.js';
 import type { DestinationConfig } from '../delivery/types.js';
+import type { RetentionConfig } from './retention.js';
 
 /** One Zoom app (Marketplace app, Video SDK app, Contact Center or Phone app) and its credentials. */
 export interface AppConfig {
@@ -31,6 +32,8 @@ export interface OpenRtmsConfig {
   zoomApi?: ZoomApiConfig;
   /** Where events, recordings and live media go (webhooks, object storage, RTMP). */
   destinations?: DestinationConfig[];
+  /** How long streams are kept; the daily sweep of serve/worker deletes older ones. */
+  retention?: RetentionConfig;
   /** The file it came from (absent when no file applies). */
   file?: string;
 }
