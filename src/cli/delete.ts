@@ -6,12 +6,14 @@
  * the store and data dir directly (the server may be running); a stream the store does not show as
  * stopped is refused unless `--force` (its server may still be recording it).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { DeliveryHub } from '../delivery/hub.js';
 import { StreamDeleter, cliActor, type DeletionReport } from '../deletion/deleter.js';
 import { DeletionError } from '../errors.js';
-import { openStore } from '../store/open.js';
+import { openStore, sqlitePath } from '../store/open.js';
+import { SqliteStore } from '../store/sqlite.js';
 import { UsageError, helpText, parseCommand, type CommandSpec } from './args.js';
 import { configFlag, configFromFile } from './config.js';
 import { loadDotEnv } from './dotenv.js';
@@ -73,11 +75,10 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  const store = await openStore({ dataDir, existingOnly: true }).catch(async (err) => {
-    // No database at all: the recordings and destinations may still hold the stream.
-    if ((err as { code?: string }).code !== 'STORE_NOT_FOUND') throw err;
-    return openStore({ dataDir });
-  });
+  // Without a database (none was ever written here) the recordings and destinations may still hold
+  // the stream: an empty in-memory store stands in rather than creating a database file.
+  const store = process.env.DATABASE_URL || existsSync(sqlitePath(dataDir)) ? await openStore({ dataDir }) : new SqliteStore({ path: ':memory:' });
+  await store.migrate();
   // Not started: it only removes (no event is sent, no upload resumed by this process).
   const delivery = new DeliveryHub({ destinations: config.destinations ?? [], dataDir });
   try {
