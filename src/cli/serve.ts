@@ -68,8 +68,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!clustered) {
     // In a cluster the recordings belong to the workers, which may be writing them right now.
     const repaired = await repairRecordings(dataDir);
-    if (repaired.repairedWavs.length || repaired.incomplete.length) {
-      console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
+    if (repaired.repairedWavs.length || repaired.repairedMp4s.length || repaired.incomplete.length) {
+      console.error(`repaired ${repaired.repairedWavs.length} WAV header(s), cut ${repaired.repairedMp4s.length} MP4(s) back to their last whole fragment; ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
     }
   }
   const queue = cluster && new WebhookQueue(cluster);
