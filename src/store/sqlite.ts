@@ -146,7 +146,16 @@ export class SqliteStore implements Store {
         return true;
       });
       try {
-        if (apply.immediate()) applied++;
+        if (apply.immediate()) {
+          applied++;
+          // Each migration's pages leave the write-ahead log at once: a new database's WAL would
+          // otherwise hold every migration (it is only checkpointed at 1000 pages), doubling its size on disk.
+          try {
+            db.pragma('wal_checkpoint(TRUNCATE)');
+          } catch {
+            // Another connection reading: the WAL is checkpointed later as usual.
+          }
+        }
       } catch (err) {
         throw new StoreError('STORE_MIGRATION_FAILED', `SQLite migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { version: m.version }, { cause: err });
       }
