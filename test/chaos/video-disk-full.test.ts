@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadH264 } from '../../src/media/assets.js';
 import { VideoTrack } from '../../src/recorder/video-track.js';
+import { Recorder } from '../../src/recorder/index.js';
 import { mp4WholeLength, repairRecordings } from '../../src/recorder/repair.js';
 
 const mounts: string[] = [];
@@ -125,6 +126,52 @@ describe('chaos: video on a full disk', () => {
     // Every frame fed is on disk or counted as lost (the clip starts with a keyframe, so none skipped).
     assert.equal(first.frames + second.frames + track.lostToWriteErrors, fed, `${first.frames} + ${second.frames} + ${track.lostToWriteErrors} = ${fed}`);
     assert.equal(Math.round(gap.atTs - 1_000_000), first.durationMs, 'the gap starts where the first file ends');
+  });
+});
+
+describe('chaos: video on a full disk, through the Recorder', () => {
+  it('the manifest lists both files with the frames they hold, the gap under the video track, and the lost frames', { timeout: 30_000 }, async (t) => {
+    const disk = tinyDisk(768);
+    if (typeof disk === 'string') return t.skip(disk);
+    const info = { rtmsStreamId: 'video-full', product: 'meeting' as const, meetingUuid: 'm-video-full', startedAt: 1_000_000 };
+    const recorder = new Recorder({ dataDir: disk.dir, info, manifestMs: 100_000 });
+    let ts = 1_000_000;
+    let fed = 0;
+    const feed = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        recorder.onVideo({ userId: 1, userName: 'Ada', data: clip.accessUnits[fed % clip.accessUnits.length].data, timestamp: ts, receivedAt: ts, kind: 'video' });
+        ts += FRAME_MS;
+        fed++;
+        if (i % 5 === 4) await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    await feed(5);
+    await new Promise((r) => setTimeout(r, 50));
+    disk.fill(120 * 1024);
+    for (let k = 0; k < 200 && recorder.stats.writeErrors === 0; k++) await feed(10);
+    assert.ok(recorder.stats.writeErrors > 0, 'the disk filled up');
+    await feed(20);
+    disk.unfill();
+    await feed(60);
+    await recorder.close();
+    const manifest = JSON.parse(readFileSync(join(recorder.dir, 'manifest.json'), 'utf8')) as {
+      files: { path: string; kind: string; frames?: number; duration_ms: number }[];
+      gaps: { track: string; atMs: number; durationMs: number }[];
+      counts: Record<string, number>;
+    };
+    const videos = manifest.files.filter((f) => f.kind === 'video');
+    assert.deepEqual(videos.map((f) => f.path), ['video/active.mp4', 'video/active-2.mp4']);
+    for (const v of videos) {
+      const file = readFileSync(join(recorder.dir, v.path));
+      assert.equal(boxes(file).samples, v.frames, `${v.path}: the manifest says what the file holds`);
+    }
+    const gaps = manifest.gaps.filter((g) => g.track === 'video/active');
+    assert.equal(gaps.length, 1);
+    assert.ok(gaps[0].durationMs > 0);
+    assert.equal(gaps[0].atMs, videos[0].duration_ms, 'the gap starts where the first file ends');
+    assert.ok(manifest.counts.video_lost_write_errors > 0);
+    assert.equal(videos[0].frames! + videos[1].frames! + manifest.counts.video_lost_write_errors, fed);
+    assert.ok(manifest.counts.write_errors > 0);
   });
 });
 
