@@ -15,6 +15,7 @@ import pg from 'pg';
 import { NON_STREAM_TABLES, STREAM_TABLES } from '../../src/store/deletion.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { StoreSink } from '../../src/store/sink.js';
 import type { Store, WriteBatch } from '../../src/store/types.js';
 
 const PG_URL = process.env.OPENRTMS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -143,6 +144,30 @@ for (const k of kinds) {
       // A genuinely new segment still goes in.
       await s.write({ stream: stream('s1'), batchId: 'sinkB-2', transcript: [{ userId: 1, userName: 'Ann', text: 'the secret budget is 42', timestamp: T0 + 10 }] });
       assert.equal((await s.transcript('s1')).length, 3);
+    });
+
+    it('a takeover: a second StoreSink replays the frames the first one already stored; nothing is stored twice', async (t) => {
+      const s = await k.make();
+      if (!s) return t.skip('PostgreSQL not reachable');
+      const info = { rtmsStreamId: 'to', meetingUuid: 'm-to', product: 'meeting' as const, startedAt: T0 };
+      const feed = (sink: StoreSink, from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          sink.onTranscript({ userId: 7, userName: 'Ann', text: `budget line ${i}`, timestamp: T0 + i * 100, receivedAt: T0 + i * 100 });
+          if (i % 4 === 0) sink.onChat({ userId: 7, userName: 'Ann', text: `budget chat ${i}`, timestamp: T0 + i * 100 + 1, receivedAt: T0 + i * 100 + 1 });
+          sink.onEvent({ type: 'active_speaker', timestamp: T0 + i * 100, userId: 7, userName: 'Ann' });
+        }
+      };
+      const first = new StoreSink(s, info, { flushIntervalMs: 5 });
+      feed(first, 0, 20);
+      await first.close(); // the old owner wrote 0..19, then died
+      const second = new StoreSink(s, info, { flushIntervalMs: 5 });
+      feed(second, 12, 30); // the new owner gets 12..29 again from its own buffers: 12..19 twice
+      await second.close();
+      assert.equal((await s.transcript('to')).length, 30);
+      assert.deepEqual((await s.transcript('to')).map((x) => x.text), Array.from({ length: 30 }, (_, i) => `budget line ${i}`));
+      assert.equal((await s.chat('to')).length, 8);
+      assert.equal((await s.events('to')).filter((e) => e.type === 'active_speaker').length, 30);
+      assert.equal((await s.search('budget', { streamId: 'to', limit: 500 })).length, 38, 'each line indexed once');
     });
 
     it('deleteStream removes every row of the stream and its search entries, and nothing of another stream', async (t) => {
