@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Emulator } from '../../src/emulator/index.js';
 import { demoScenario } from '../../src/emulator/scenario.js';
@@ -41,8 +42,28 @@ const TOKEN = 'del-api-token-0123456789';
 const PREFIX = 'rtms/';
 const quiet = { info() {}, warn() {}, error() {} };
 
-describe('DELETE /api/streams/:id: a recorded, uploaded meeting is gone from everywhere', () => {
-  it('refused while live, dry run counts, then nothing of it anywhere and one content-free audit line', { timeout: 90_000 }, async () => {
+const PG_URL = process.env.OPENRTMS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function pgSchema(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+  } catch {
+    return undefined;
+  }
+  const schema = `openrtms_del_e2e_${process.pid}_${Date.now().toString(36)}`;
+  cleanups.push(async () => {
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+  return schema;
+}
+
+for (const kind of ['sqlite', 'postgres'] as const)
+describe(`DELETE /api/streams/:id (${kind}): a recorded, uploaded meeting is gone from everywhere`, () => {
+  it('refused while live, dry run counts, then nothing of it anywhere and one content-free audit line', { timeout: 90_000 }, async (t) => {
+    const schema = kind === 'postgres' ? await pgSchema() : undefined;
+    if (kind === 'postgres' && !schema) return t.skip(`PostgreSQL not reachable at ${PG_URL}`);
     const s3 = new S3Server(await freePort());
     await s3.start();
     cleanups.push(() => rmSync(s3.dir, { recursive: true, force: true }), () => s3.stop());
@@ -51,7 +72,7 @@ describe('DELETE /api/streams/:id: a recorded, uploaded meeting is gone from eve
     cleanups.push(() => rx.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-del-e2e-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const store = await openStore({ dataDir, databaseUrl: null });
+    const store = await openStore({ dataDir, databaseUrl: kind === 'postgres' ? PG_URL : null, schema });
     const runtime = createRuntime({
       ...creds,
       webhookPath: '/webhook',
@@ -144,13 +165,16 @@ describe('DELETE /api/streams/:id: a recorded, uploaded meeting is gone from eve
     } finally {
       outbox.close();
     }
-    const db = new Database(join(dataDir, 'openrtms.db'), { readonly: true });
-    try {
-      const fts = db.prepare('SELECT COUNT(*) AS n FROM search_index WHERE rtms_stream_id = ?').get(id) as { n: number };
-      assert.equal(fts.n, 0, 'no FTS row left');
-    } finally {
-      db.close();
+    if (kind === 'sqlite') {
+      const db = new Database(join(dataDir, 'openrtms.db'), { readonly: true });
+      try {
+        const fts = db.prepare('SELECT COUNT(*) AS n FROM search_index WHERE rtms_stream_id = ?').get(id) as { n: number };
+        assert.equal(fts.n, 0, 'no FTS row left');
+      } finally {
+        db.close();
+      }
     }
+    assert.equal(await store.streamRows(id), undefined, 'no row of the stream in any table');
 
     // The audit line: who and how much, no content.
     const audit = readFileSync(join(dataDir, 'audit', 'deletions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
