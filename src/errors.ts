@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'DELIVERY_VERIFY_FAILED'
   | 'DELIVERY_SOURCE_MISSING'
   | 'DELIVERY_CLOSED'
+  | 'DELIVERY_DELETED'
   // delivery: RTMP restream
   | 'DELIVERY_FFMPEG_MISSING'
   | 'DELIVERY_RTMP_FAILED'
@@ -57,6 +58,10 @@ export type ErrorCode =
   // meeting intelligence (LLM notes, summaries, MCP)
   | 'INTELLIGENCE_NOT_CONFIGURED'
   | 'INTELLIGENCE_NOT_FOUND'
+  // deletion and retention
+  | 'STREAM_LIVE'
+  | 'STREAM_NOT_FOUND'
+  | 'DELETION_INCOMPLETE'
   // configuration / usage
   | 'CONFIG_MISSING'
   | 'CONFIG_INVALID'
@@ -109,3 +114,6 @@ export class RecordingError extends OpenRtmsError {}
  * destination closed before it finished) or did not verify. The journal keeps what was done.
  */
 export class DeliveryError extends OpenRtmsError {}
+
+/** A stream could not be deleted (still live, unknown, or a part of it could not be removed). */
+export class DeletionError extends OpenRtmsError {}

@@ -66,6 +66,18 @@ export class AlertLog {
     }
   }
 
+  /** Drops the alerts about a stream (the stream was deleted); how many there were. */
+  forget(rtmsStreamId: string): number {
+    let n = 0;
+    for (let i = this.#alerts.length - 1; i >= 0; i--) {
+      if (this.#alerts[i].rtmsStreamId === rtmsStreamId) {
+        this.#alerts.splice(i, 1);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Most recent first. */
   list(limit = this.#keep): Alert[] {
     return this.#alerts.slice(-limit).reverse();

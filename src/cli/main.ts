@@ -22,6 +22,7 @@ const COMMANDS: Record<string, string> = {
   bench: 'drive N emulated streams through the real pipeline and measure',
   search: 'full-text search over stored transcripts and chat',
   inspect: 'summary of a recording directory',
+  delete: 'delete a stream everywhere (store, search, recordings, delivery, uploaded objects)',
 };
 
 async function load(name: string): Promise<Command> {

@@ -10,6 +10,8 @@ import { loadDotEnv } from './dotenv.js';
 import { ClusterView, WebhookQueue, subscribeLiveFeed, type Cluster } from '../cluster/index.js';
 import { apiTokenFor, clusterFromEnv, commandLogger, configFlag, configFromFile, describeApps, mediaFromEnv, serverApps, wakeCoalescingFromEnv } from './config.js';
 import { ZoomStreamControl } from '../control/service.js';
+import { RetentionSweeper } from '../deletion/retention.js';
+import { hostname } from 'node:os';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -66,14 +68,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!clustered) {
     // In a cluster the recordings belong to the workers, which may be writing them right now.
     const repaired = await repairRecordings(dataDir);
-    if (repaired.repairedWavs.length || repaired.incomplete.length) {
-      console.error(`repaired ${repaired.repairedWavs.length} WAV header(s); ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
+    if (repaired.repairedWavs.length || repaired.repairedMp4s.length || repaired.incomplete.length) {
+      console.error(`repaired ${repaired.repairedWavs.length} WAV header(s), cut ${repaired.repairedMp4s.length} MP4(s) back to their last whole fragment; ${repaired.incomplete.length} recording(s) marked incomplete after an unclean stop`);
     }
   }
   const queue = cluster && new WebhookQueue(cluster);
-  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, destinations: config.destinations, transcription: config.transcription, intelligence: config.intelligence, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view } } : {}) });
+  const runtime = createRuntime({ apps, control, webhookPath, store, dataDir, apiToken, logger, wakeCoalescingMs, destinations: config.destinations, transcription: config.transcription, intelligence: config.intelligence, ...(media ? { client: { media } } : {}), ...(queue && view ? { gateway: { enqueue: (e) => queue.publish(e), streams: view }, deletionCaches: [view] } : {}) });
   const stopRelay = cluster && subscribeLiveFeed(runtime.bus, cluster);
+  // In a cluster the workers sweep (they hold the recordings); a gateway does not.
+  const retention = config.retention && !cluster ? new RetentionSweeper({ config: config.retention, store, deleter: runtime.deleter, holder: `serve-${hostname()}-${process.pid}`, logger }) : undefined;
   const stopAll = async () => {
+    await retention?.stop();
     stopRelay?.();
     view?.stop();
     await runtime.shutdown();
@@ -88,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const mode = cluster ? ` · cluster gateway "${cluster.names.prefix}" at ${process.env.NATS_URL}` : '';
   console.log(`openrtms serve: webhook ${url}${webhookPath} · dashboard ${url}/ · store ${store.kind} (${store.location})${mode}`);
+  retention?.start();
   console.log(`apps: ${describeApps(apps)}${config.file ? ` · config ${config.file}` : ''}${control ? ' · stream control via Zoom API' : ''}${runtime.delivery.size ? ` · destinations: ${runtime.delivery.list().map((d) => `${d.name} (${d.type})`).join(', ')}` : ''}${config.intelligence ? ` · notes and summaries: ${config.intelligence.provider} ${config.intelligence.model}` : ''}`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);

@@ -14,6 +14,7 @@ import { UsageError, helpText, intFlag, parseCommand, type CommandSpec } from '.
 import { apiTokenFor, clusterFromEnv, commandLogger, configFlag, configFromFile, mediaFromEnv, requiredEnv, rtmsCredentials, wakeCoalescingFromEnv } from './config.js';
 import { resolveApps } from '../config/index.js';
 import { loadDotEnv } from './dotenv.js';
+import { RetentionSweeper } from '../deletion/retention.js';
 
 export const spec: CommandSpec = {
   name: 'worker',
@@ -103,6 +104,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   const stopRelay = publishLiveFeed(runtime.bus, cluster);
   await worker.start();
+  // Every worker may sweep; the store's lease lets one at a time, once a day for the whole cluster.
+  const retention = config.retention ? new RetentionSweeper({ config: config.retention, store, deleter: runtime.deleter, holder: `worker-${id}`, logger }) : undefined;
+  retention?.start();
   let where = '';
   if (port !== undefined) {
     const { url } = await runtime.app.listen(port, host);
@@ -114,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolveStop);
   });
   console.log(`stopping: handing ${worker.load} stream(s) over to the other workers…`);
+  await retention?.stop();
   await worker.stop();
   stopRelay();
   await runtime.shutdown();

@@ -5,6 +5,7 @@
  */
 import type { Cluster } from './connection.js';
 import { BucketMirror, LEASE_MARGIN_MS, streamsPerWorker } from './mirror.js';
+import { streamKey } from './names.js';
 import type { LeaseRecord, StreamRecord, WorkerRecord } from './records.js';
 
 export interface ClusterStreamStatus {
@@ -42,6 +43,19 @@ export class ClusterView {
     this.#records.stop();
     this.#leases.stop();
     this.#workers.stop();
+  }
+
+  /**
+   * Removes a stopped stream's record from the cluster (the stream was deleted), so no gateway lists
+   * it again; 1 when there was one. A stream that is not stopped is left alone (0).
+   */
+  async forget(rtmsStreamId: string): Promise<number> {
+    const key = streamKey(rtmsStreamId);
+    const r = this.#records.entries.get(key);
+    if (!r || r.value.state !== 'stopped') return 0;
+    await this.#c.streams.delete(key);
+    this.#records.entries.delete(key);
+    return 1;
   }
 
   #fresh(seenAt: number): boolean {

@@ -13,6 +13,7 @@ import { parseDestinations } from './destinations.js';
 import { registerConfigSecrets } from '../util/secrets.js';
 import { parseTranscription } from '../intelligence/stt/config.js';
 import { parseIntelligence } from '../intelligence/config.js';
+import { parseRetention } from './retention.js';
 
 export const CONFIG_FILE_NAME = 'openrtms.config.json';
 
@@ -99,7 +100,7 @@ function parseZoomApi(v: unknown, path: string): ZoomApiConfig {
 /** Validates the parsed (and interpolated) JSON of a config file. */
 export function validateConfig(raw: unknown): OpenRtmsConfig {
   if (!isObject(raw)) throw bad('(root)', 'expected a JSON object');
-  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations', 'transcription', 'intelligence']);
+  onlyKeys(raw, '', ['$schema', 'apps', 'zoomApi', 'destinations', 'transcription', 'intelligence', 'retention']);
   const apps: AppConfig[] = [];
   if (raw.apps !== undefined) {
     if (!Array.isArray(raw.apps)) throw bad('apps', 'expected a list of apps');
@@ -112,6 +113,7 @@ export function validateConfig(raw: unknown): OpenRtmsConfig {
     ...(raw.destinations !== undefined ? { destinations: parseDestinations(raw.destinations) } : {}),
     ...(raw.transcription !== undefined ? { transcription: parseTranscription(raw.transcription) } : {}),
     ...(raw.intelligence !== undefined ? { intelligence: parseIntelligence(raw.intelligence) } : {}),
+    ...(raw.retention !== undefined ? { retention: parseRetention(raw.retention) } : {}),
   };
 }
 

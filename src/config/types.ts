@@ -3,6 +3,7 @@ import type { Product } from '../protocol/index.js';
 import type { DestinationConfig } from '../delivery/types.js';
 import type { TranscriptionConfig } from '../intelligence/stt/config.js';
 import type { IntelligenceConfig } from '../intelligence/types.js';
+import type { RetentionConfig } from './retention.js';
 
 /** One Zoom app (Marketplace app, Video SDK app, Contact Center or Phone app) and its credentials. */
 export interface AppConfig {
@@ -37,6 +38,8 @@ export interface OpenRtmsConfig {
   transcription?: TranscriptionConfig[];
   /** The LLM that writes live notes and final summaries and answers MCP questions (nothing is sent without it). */
   intelligence?: IntelligenceConfig;
+  /** How long streams are kept; the daily sweep of serve/worker deletes older ones. */
+  retention?: RetentionConfig;
   /** The file it came from (absent when no file applies). */
   file?: string;
 }

@@ -50,6 +50,23 @@ export class AzureBlobStore implements ObjectStore {
     });
   }
 
+  async list(prefix: string, signal: AbortSignal): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      for await (const blob of this.#container.listBlobsFlat({ prefix, abortSignal: signal })) keys.push(blob.name);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return []; // no container: nothing was ever uploaded
+      throw err;
+    }
+    return keys;
+  }
+
+  async remove(keys: readonly string[], signal: AbortSignal): Promise<void> {
+    for (const key of keys) await this.#container.deleteBlob(key, { abortSignal: signal, deleteSnapshots: 'include' }).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
+  }
+
   urlOf(key: string): string {
     return this.#container.getBlockBlobClient(key).url;
   }

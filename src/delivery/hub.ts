@@ -4,6 +4,7 @@
  * destination that matches it, and once a stream's pipeline has closed (recording flushed) sends
  * `stream.stopped`, hands the recording to object storage and announces `recording.ready` per file.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Alert } from '../alerts/log.js';
@@ -71,6 +72,8 @@ export class DeliveryHub {
   readonly #sinks = new Map<string, DeliverySink>();
   #outbox?: Outbox;
   #closed = false;
+  /** Streams deleted while this process runs: a late pipelineClosed() neither uploads nor announces them. */
+  readonly #deleted = new Set<string>();
 
   constructor(private readonly o: DeliveryHubOptions) {
     const factories = o.factories ?? DESTINATION_FACTORIES;
@@ -146,7 +149,7 @@ export class DeliveryHub {
    * `recording.ready` goes out per stored file; without object storage, per local file.
    */
   pipelineClosed(info: StreamInfo): void {
-    if (this.#closed || this.destinations.length === 0) return;
+    if (this.#closed || this.destinations.length === 0 || this.#deleted.has(info.rtmsStreamId)) return;
     const sink = this.#sinks.get(info.rtmsStreamId);
     this.#sinks.delete(info.rtmsStreamId);
     // Without its sink (forgotten after a very slow flush) the event is the same: its id depends on the stream only.
@@ -181,6 +184,36 @@ export class DeliveryHub {
     for (const f of files) {
       this.emit({ id: eventId(info.rtmsStreamId, 'recording.ready', [f.path, f.url, f.sha256]), type: 'recording.ready', createdAt: Date.now(), stream, data: { path: f.path, url: f.url, bytes: f.bytes, sha256: f.sha256, ...(destination ? { destination } : {}) } });
     }
+  }
+
+  /**
+   * Removes what delivery holds of a deleted stream: its outbox rows (pending events are never sent),
+   * and per object-storage destination the uploaded objects and the upload journal. With `dryRun`,
+   * only counts. Destinations are tried independently; the failures are returned, not thrown.
+   */
+  async deleteStream(rtmsStreamId: string, dryRun = false): Promise<{ outbox: number; objects: Record<string, number>; journals: number; failed: Record<string, string> }> {
+    if (!dryRun) {
+      this.#deleted.add(rtmsStreamId);
+      if (this.#deleted.size > 10_000) this.#deleted.delete(this.#deleted.values().next().value!);
+      this.#sinks.delete(rtmsStreamId);
+    }
+    // The outbox file may hold rows from when a webhook destination was configured, even if none is now.
+    const path = join(this.o.dataDir, 'delivery', 'outbox.db');
+    const outbox = this.#outbox ?? (this.o.dataDir && existsSync(path) && !this.#closed ? (this.#outbox = new Outbox(path)) : undefined);
+    const out = { outbox: outbox ? (dryRun ? outbox.countStream(rtmsStreamId) : outbox.deleteStream(rtmsStreamId)) : 0, objects: {} as Record<string, number>, journals: 0, failed: {} as Record<string, string> };
+    await Promise.all(
+      this.destinations.map(async (d) => {
+        if (!d.deleteStream) return;
+        try {
+          const r = await d.deleteStream(rtmsStreamId, dryRun);
+          out.objects[d.name] = r.objects;
+          out.journals += r.journal;
+        } catch (err) {
+          out.failed[d.name] = (err as Error).message.split('\n')[0];
+        }
+      }),
+    );
+    return out;
   }
 
   list(): DestinationView[] {

@@ -131,6 +131,16 @@ export class Outbox {
     return this.#db.prepare("DELETE FROM outbox WHERE destination = ? AND state = 'delivered' AND next_at < ?").run(destination, before).changes;
   }
 
+  /** Rows of one stream, every destination and state (pending ones would deliver a deleted meeting). */
+  countStream(streamId: string): number {
+    return Number((this.#db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE stream_id = ?').get(streamId) as { n: number }).n);
+  }
+
+  /** Forgets every row of one stream: its events are never sent, and their bodies (transcript, chat) are gone. */
+  deleteStream(streamId: string): number {
+    return this.#db.prepare('DELETE FROM outbox WHERE stream_id = ?').run(streamId).changes;
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }

@@ -5,7 +5,7 @@
  * metadata (`x-amz-meta-sha256`) in every case, which is what the destination verifies and resumes by.
  */
 import { createReadStream } from 'node:fs';
-import { HeadObjectCommand, S3Client, type ChecksumAlgorithm } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type ChecksumAlgorithm } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3DestinationConfig, Destination } from './types.js';
 import { StorageDestination, type ObjectStore, type RemoteObject, type StorageDeps, type UploadTuning } from './uploads.js';
@@ -103,6 +103,22 @@ export class S3Store implements ObjectStore {
         o.signal.removeEventListener('abort', abort);
       }
     }
+  }
+
+  async list(prefix: string, signal: AbortSignal): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), { abortSignal: signal });
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  async remove(keys: readonly string[], signal: AbortSignal): Promise<void> {
+    // One request per object: every S3-compatible store has DeleteObject (not all have DeleteObjects), and a recording is a few dozen files.
+    for (const key of keys) await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }), { abortSignal: signal });
   }
 
   urlOf(key: string): string {

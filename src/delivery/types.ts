@@ -169,6 +169,11 @@ export interface Destination {
   deadLetters?(limit?: number): DeadLetter[];
   /** Queues dead letters again (all when `ids` is absent); resolves with how many. */
   replay?(ids?: readonly string[]): number;
+  /**
+   * Removes what this destination holds of a deleted stream (object storage: the uploaded objects and
+   * the journal entry); counts only with `dryRun`. Destinations that keep nothing leave it out.
+   */
+  deleteStream?(rtmsStreamId: string, dryRun?: boolean): Promise<{ objects: number; journal: number }>;
   /** Stops taking work, keeps what is queued durable, releases resources. Idempotent. */
   close(): Promise<void>;
 }

@@ -127,6 +127,12 @@ export class UploadJournal {
     await rm(this.#file(rtmsStreamId), { force: true });
   }
 
+  /** Removes the entry and any lock of the stream, whoever holds it (the stream was deleted). */
+  async forget(rtmsStreamId: string): Promise<void> {
+    await rm(this.#file(rtmsStreamId), { force: true });
+    await rm(this.#lockFile(rtmsStreamId), { force: true });
+  }
+
   /** Every journal entry on disk (unreadable ones, torn by something else than us, are skipped). */
   async all(): Promise<JournalEntry[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);

@@ -30,6 +30,10 @@ export interface ObjectStore {
   head(key: string, signal: AbortSignal): Promise<RemoteObject | undefined>;
   /** Uploads a local file as `key`, with its SHA-256 in the object's metadata. */
   put(o: { key: string; file: string; bytes: number; sha256: string; contentType: string; signal: AbortSignal }): Promise<void>;
+  /** Keys of every object whose key starts with `prefix` (all pages); none when the bucket or container is missing. */
+  list(prefix: string, signal: AbortSignal): Promise<string[]>;
+  /** Deletes these objects; one already gone is not an error. */
+  remove(keys: readonly string[], signal: AbortSignal): Promise<void>;
   /** Where the object is, for `recording.ready` (`s3://bucket/key`, the blob's URL). */
   urlOf(key: string): string;
   close(): void;
@@ -116,6 +120,8 @@ export class StorageDestination implements Destination {
   #closed = false;
   #closing?: Promise<void>;
   readonly #counts = { delivered: 0, retried: 0, failed: 0 };
+  /** Streams deleted while this process runs: their uploads stop and never start again. */
+  readonly #deleted = new Set<string>();
 
   constructor(options: StorageDestinationOptions, store: ObjectStore, deps: StorageDeps) {
     this.name = options.name;
@@ -156,7 +162,7 @@ export class StorageDestination implements Destination {
   async #resume(): Promise<void> {
     for (const entry of await this.#journal.all()) {
       const id = entry.info.rtmsStreamId;
-      if (this.#closed || entry.failedAt !== undefined || this.#jobs.has(id)) continue;
+      if (this.#closed || entry.failedAt !== undefined || this.#jobs.has(id) || this.#deleted.has(id)) continue;
       // Held by another live process (sharing this data dir): its upload, not ours.
       if (!(await this.#journal.claim(id)) || this.#jobs.has(id) || this.#closed) continue;
       this.#deps.logger?.info({ destination: this.name, rtmsStreamId: id, uploaded: Object.keys(entry.uploaded).length }, 'resuming an unfinished upload');
@@ -175,6 +181,9 @@ export class StorageDestination implements Destination {
    * (the local recording is gone), `DELIVERY_CLOSED` (closed first; `start()` of the next process resumes it).
    */
   recordingFinished(recording: FinishedRecording): Promise<UploadedFile[]> {
+    if (this.#deleted.has(recording.info.rtmsStreamId)) {
+      return Promise.reject(new DeliveryError('DELIVERY_DELETED', `stream ${recording.info.rtmsStreamId} was deleted; nothing to upload to ${this.name}`, { destination: this.name }));
+    }
     if (this.#closed) return Promise.reject(new DeliveryError('DELIVERY_CLOSED', `destination ${this.name} is closed; the recording was not queued`, { destination: this.name }));
     // The same stream handed over twice (a hub retry, a resumed job) is one job.
     const running = this.#jobs.get(recording.info.rtmsStreamId);
@@ -251,6 +260,7 @@ export class StorageDestination implements Destination {
         const out: UploadedFile[] = [];
         for (const path of job.files) {
           this.#checkOpen();
+          this.#checkKept(info.rtmsStreamId);
           out.push(await this.#uploadFile(job, path));
         }
         if (this.#o.deleteLocal) {
@@ -264,7 +274,7 @@ export class StorageDestination implements Destination {
         this.#release();
       }
     } catch (err) {
-      if (err instanceof DeliveryError && err.code === 'DELIVERY_CLOSED') throw err;
+      if (err instanceof DeliveryError && (err.code === 'DELIVERY_CLOSED' || err.code === 'DELIVERY_DELETED')) throw err;
       const left = job.files ? job.files.length - job.done : 1;
       this.#counts.failed += left;
       job.done = job.files?.length ?? 0;
@@ -348,6 +358,7 @@ export class StorageDestination implements Destination {
     let failures = 0;
     for (;;) {
       this.#checkOpen();
+      this.#checkKept(entry.info.rtmsStreamId);
       try {
         await attempt(this.#abort.signal);
         if (failures) this.#deps.logger?.info({ destination: this.name, rtmsStreamId: entry.info.rtmsStreamId, path, failures }, 'upload went through after retries');
@@ -365,6 +376,42 @@ export class StorageDestination implements Destination {
         delay = Math.min(this.#retryMaxMs, delay * 2);
       }
     }
+  }
+
+  #checkKept(rtmsStreamId: string): void {
+    if (this.#deleted.has(rtmsStreamId)) throw new DeliveryError('DELIVERY_DELETED', `stream ${rtmsStreamId} was deleted; its upload to ${this.name} stopped`, { destination: this.name });
+  }
+
+  /**
+   * Removes everything this destination holds of a stream: the objects under
+   * `<prefix><encoded stream id>/` (listed, so an upload finished long ago or by another process is
+   * found too) and the journal entry; an upload in progress stops before its next file. With
+   * `dryRun`, only counts. Resolves with how many objects there were.
+   */
+  async deleteStream(rtmsStreamId: string, dryRun = false): Promise<{ objects: number; journal: number }> {
+    const prefix = objectKey(this.#o.prefix, rtmsStreamId, '');
+    const signal = AbortSignal.timeout(60_000);
+    const journal = (await this.#journal.read(rtmsStreamId)) ? 1 : 0;
+    if (dryRun) return { objects: (await this.#store.list(prefix, signal)).length, journal };
+    this.#deleted.add(rtmsStreamId);
+    if (this.#deleted.size > 10_000) this.#deleted.delete(this.#deleted.values().next().value!);
+    const job = this.#jobs.get(rtmsStreamId);
+    // A file being uploaded right now finishes (bounded); nothing after it starts.
+    if (job) await Promise.race([job.promise.catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+    const keys = await this.#store.list(prefix, signal);
+    await this.#store.remove(keys, signal);
+    await this.#journal.forget(rtmsStreamId);
+    if (job && this.#jobs.get(rtmsStreamId) === job) {
+      // Still uploading after the wait (a slow file): what it puts is removed once it stops.
+      void job.promise
+        .catch(() => {})
+        .then(async () => {
+          await this.#store.remove(await this.#store.list(prefix, AbortSignal.timeout(60_000)), AbortSignal.timeout(60_000));
+          await this.#journal.forget(rtmsStreamId);
+        })
+        .catch((err) => this.#deps.logger?.warn({ destination: this.name, rtmsStreamId, error: describe(err) }, 'objects of a deleted stream could not all be removed'));
+    }
+    return { objects: keys.length, journal };
   }
 
   #checkOpen(): void {

@@ -34,6 +34,13 @@ export class ThumbnailStore {
     return this.#items.get(`${kind}\u0000${streamId}`);
   }
 
+  /** Drops the stream's thumbnails (the stream was deleted); how many there were. */
+  forget(streamId: string): number {
+    let n = 0;
+    for (const k of ['video', 'deskshare'] as const) if (this.#items.delete(`${k}\u0000${streamId}`)) n++;
+    return n;
+  }
+
   kinds(streamId: string): ThumbnailKind[] {
     return (['video', 'deskshare'] as const).filter((k) => this.#items.has(`${k}\u0000${streamId}`));
   }

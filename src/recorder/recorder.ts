@@ -365,7 +365,7 @@ export class Recorder implements StreamSink {
       // After a takeover the earlier connection's segments stay; new ones get the next numbers.
       let first = 0;
       if (this.#resumedAt.length) while (existsSync(path(first))) first++;
-      track = new VideoTrack((n) => path(n + first));
+      track = new VideoTrack((n) => path(n + first), { onWriteError: (err, file) => this.#writeFailed(err, file.slice(this.dir.length + 1)) });
       this.#videoTracks.set(name, track);
       try {
         mkdirSync(join(this.dir, name.split('/')[0]), { recursive: true });
@@ -662,7 +662,7 @@ export class Recorder implements StreamSink {
     let gaps = 0;
     for (const t of this.#tracks.values()) gaps += t.filler.gaps.length;
     let segments = 0;
-    for (const v of this.#videoTracks.values()) segments += v.segments.length;
+    for (const v of this.#videoTracks.values()) segments += v.segments.length + v.gaps.length;
     return `${this.#startMs}|${this.#participants.size}|${this.#tracks.size}|${gaps}|${segments}|${this.stats.writeErrors}|${this.stats.dropped}|${this.stats.decodeErrors}|${this.#pauses.news()}|${this.#tracksBySource.size}`;
   }
 
@@ -710,6 +710,10 @@ export class Recorder implements StreamSink {
         gaps.push({ track: key, atMs: Math.round(g.atMs), durationMs: Math.round(g.durationMs) });
       }
     }
+    for (const [name, v] of this.#videoTracks) {
+      // Video the disk refused (full, file too large): not in any file; the next file starts at a keyframe.
+      for (const g of v.gaps) gaps.push({ track: name, atMs: Math.round(g.atTs - t0), durationMs: Math.round(g.durationMs ?? 0), ...(g.durationMs === undefined ? { ongoing: true } : {}) } as Gap & { track: string });
+    }
     const manifest = {
       rtms_stream_id: this.#info.rtmsStreamId,
       meeting_uuid: this.#info.meetingUuid,
@@ -726,7 +730,7 @@ export class Recorder implements StreamSink {
       files,
       gaps,
       ...(this.stats.writeErrors ? { last_write_error: this.stats.lastWriteError } : {}),
-      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, write_errors: this.stats.writeErrors, audio_samples_lost_write_errors: [...this.#tracks.values()].reduce((n, t) => n + t.writer.lostSamples, 0), audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0), video_dropped_slow_disk: [...this.#videoTracks.values()].reduce((n, v) => n + v.dropped, 0) },
+      counts: { ...this.stats.frames, decode_errors: this.stats.decodeErrors, dropped: this.stats.dropped, write_errors: this.stats.writeErrors, audio_samples_lost_write_errors: [...this.#tracks.values()].reduce((n, t) => n + t.writer.lostSamples, 0), audio_samples_dropped_slow_disk: [...this.#tracks.values()].reduce((n, t) => n + t.writer.droppedSamples, 0), video_skipped_before_keyframe: [...this.#videoTracks.values()].reduce((n, v) => n + v.skipped, 0), video_dropped_slow_disk: [...this.#videoTracks.values()].reduce((n, v) => n + v.dropped, 0), video_lost_write_errors: [...this.#videoTracks.values()].reduce((n, v) => n + v.lostToWriteErrors, 0) },
     };
     // Written aside and renamed, so a crash never leaves a torn manifest for the next reader.
     const tmp = join(this.dir, 'manifest.json.tmp');

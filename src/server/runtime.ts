@@ -33,6 +33,7 @@ import { transcriptionMatches, type TranscriptionConfig } from '../intelligence/
 import type { STT_PROVIDERS } from '../intelligence/stt/providers.js';
 import { Intelligence } from '../intelligence/service.js';
 import type { IntelligenceConfig } from '../intelligence/types.js';
+import { StreamDeleter, type StreamCache } from '../deletion/deleter.js';
 
 export interface RuntimeOptions {
   /** The one app's credentials (demo, bench, the env shortcut). Ignored when `apps` is given. */
@@ -81,6 +82,8 @@ export interface RuntimeOptions {
   transcriptionTuning?: { providers?: typeof STT_PROVIDERS; backoffMs?: number; finishTimeoutMs?: number };
   /** The config file's `intelligence` entry: LLM notes and summaries per stream, MCP `ask`. Nothing is sent without it. */
   intelligence?: IntelligenceConfig;
+  /** Cluster gateway: what else caches a deleted stream (the cluster's stream records). */
+  deletionCaches?: StreamCache[];
 }
 
 export interface Runtime {
@@ -99,6 +102,8 @@ export interface Runtime {
   transcription?: Transcription;
   /** The configured LLM (absent without an `intelligence` entry). */
   intelligence?: Intelligence;
+  /** Deletes a stream everywhere (DELETE /api/streams/:id, retention). */
+  deleter: StreamDeleter;
   /** Leaves every stream, flushes every sink, closes the HTTP server and the store (≤ 10 s). */
   shutdown(): Promise<void>;
 }
@@ -177,6 +182,20 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   };
   const intelligence = o.intelligence && new Intelligence({ config: o.intelligence, store: o.store, publish: (m) => bus.publish(m), emit: (e) => delivery.emit(e), register: metrics.register, dataDir: o.dataDir });
   const alerts = new AlertLog({ logger: o.logger, register: metrics.register, onAlert: (a) => delivery.alert(a) });
+  const liveSource: LiveStreams = o.gateway?.streams ?? registry;
+  const deleter = new StreamDeleter({
+    store: o.store,
+    dataDir: o.dataDir,
+    delivery,
+    caches: [thumbnails, alerts, registry, ...(o.deletionCaches ?? [])],
+    // Live = a client holds it here or, on a gateway, a worker of the cluster does.
+    liveState: (id) => {
+      const s = liveSource.list().find((x) => x.rtmsStreamId === id);
+      return s && s.state !== 'stopped' && s.state !== 'closed' && !(s as { closeReason?: string }).closeReason ? s.state : undefined;
+    },
+    settled: (id) => registry.settled(id),
+    logger: o.logger,
+  });
   let web: WebApp | undefined;
   const app = createApp({
     webhookPath: o.webhookPath,
@@ -188,7 +207,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, intelligence, ...(transcription ? { transcriptSources: liveSources } : {}) });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, deleter, intelligence, ...(transcription ? { transcriptSources: liveSources } : {}) });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
@@ -202,6 +221,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     delivery,
     ...(transcription ? { transcription } : {}),
     intelligence,
+    deleter,
     shutdown() {
       stopping ??= (async () => {
         await registry.shutdown(9_000);

@@ -27,6 +27,8 @@ import { hasSecrets, redactText } from '../util/secrets.js';
 import { summaryRoutes } from '../intelligence/routes.js';
 import { mcpRoutes } from '../intelligence/mcp.js';
 import type { Intelligence } from '../intelligence/service.js';
+import { deletionRoutes } from '../deletion/plugin.js';
+import type { StreamDeleter } from '../deletion/deleter.js';
 
 export interface WebAppOptions {
   store: Store;
@@ -46,6 +48,8 @@ export interface WebAppOptions {
   transcriptSources?(rtmsStreamId: string): string[];
   /** The configured LLM (MCP `ask`); GET /api/streams/:id/summary and /mcp are served without it too. */
   intelligence?: Intelligence;
+  /** Serves DELETE /api/streams/:id (absent: no deletion over HTTP). */
+  deleter?: StreamDeleter;
   /** Serve the dashboard at `/`. Default true. */
   dashboard?: boolean;
   /** Attach to this server instead of creating one (then route requests with `handle`). */
@@ -132,6 +136,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });
   void app.register(summaryRoutes, { store: o.store, apiToken: o.apiToken });
   void app.register(mcpRoutes, { store: o.store, intelligence: o.intelligence, apiToken: o.apiToken });
+  if (o.deleter) void app.register(deletionRoutes, { deleter: o.deleter, apiToken: o.apiToken });
   if (o.metrics) void app.register(metricsRoutes, { metrics: o.metrics });
   if (o.dashboard !== false) void app.register(dashboardRoutes, { apiToken: o.apiToken });
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);

@@ -137,6 +137,23 @@ export class StreamRegistry {
     }));
   }
 
+  /**
+   * Forgets a closed stream at once instead of after `keepClosedMs` (the stream was deleted): 1 when
+   * there was one. A stream still open is kept (0): it is never forgotten while a client holds it.
+   */
+  forget(rtmsStreamId: string): number {
+    const entry = this.#streams.get(rtmsStreamId);
+    if (!entry?.closed) return 0;
+    this.#streams.delete(rtmsStreamId);
+    return 1;
+  }
+
+  /** Resolves once a stream's sinks have flushed (its recording is complete on disk); at once for an unknown stream. */
+  async settled(rtmsStreamId: string): Promise<void> {
+    const entry = this.#streams.get(rtmsStreamId);
+    if (entry?.closed) await entry.pipeline.close();
+  }
+
   /** Live streams (not yet closed). */
   get active(): number {
     let n = 0;

@@ -174,6 +174,29 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'idempotent rows (natural keys), maintenance leases',
+    up: [
+      // A cluster takeover replays a stream's last batches through a new sink (batch ids are per sink):
+      // each row is recognised by its natural key instead (see store/natural-keys.ts). Old rows keep NULL.
+      'ALTER TABLE transcript_segments ADD COLUMN dedupe_key TEXT',
+      'CREATE UNIQUE INDEX transcript_dedupe ON transcript_segments(rtms_stream_id, dedupe_key) WHERE dedupe_key IS NOT NULL',
+      'ALTER TABLE chat_messages ADD COLUMN dedupe_key TEXT',
+      'CREATE UNIQUE INDEX chat_dedupe ON chat_messages(rtms_stream_id, dedupe_key) WHERE dedupe_key IS NOT NULL',
+      'ALTER TABLE events ADD COLUMN dedupe_key TEXT',
+      'CREATE UNIQUE INDEX events_dedupe ON events(rtms_stream_id, dedupe_key) WHERE dedupe_key IS NOT NULL',
+      'DELETE FROM chat_audit WHERE id NOT IN (SELECT MIN(id) FROM chat_audit GROUP BY rtms_stream_id, message_id, operation, ts)',
+      'CREATE UNIQUE INDEX chat_audit_once ON chat_audit(rtms_stream_id, message_id, operation, ts)',
+      // One holder at a time among the processes sharing the store (the daily retention sweep).
+      `CREATE TABLE maintenance_leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT,
+        expires_at INTEGER NOT NULL,
+        last_done INTEGER
+      )`,
+    ],
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -313,6 +336,26 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         output_tokens BIGINT NOT NULL DEFAULT 0,
         cost_usd DOUBLE PRECISION,
         updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'idempotent rows (natural keys), maintenance leases',
+    up: [
+      'ALTER TABLE transcript_segments ADD COLUMN dedupe_key TEXT',
+      'CREATE UNIQUE INDEX transcript_dedupe ON transcript_segments(rtms_stream_id, dedupe_key) WHERE dedupe_key IS NOT NULL',
+      'ALTER TABLE chat_messages ADD COLUMN dedupe_key TEXT',
+      'CREATE UNIQUE INDEX chat_dedupe ON chat_messages(rtms_stream_id, dedupe_key) WHERE dedupe_key IS NOT NULL',
+      'ALTER TABLE events ADD COLUMN dedupe_key TEXT',
+      'CREATE UNIQUE INDEX events_dedupe ON events(rtms_stream_id, dedupe_key) WHERE dedupe_key IS NOT NULL',
+      'DELETE FROM chat_audit a USING chat_audit b WHERE a.id > b.id AND a.rtms_stream_id = b.rtms_stream_id AND a.message_id = b.message_id AND a.operation = b.operation AND a.ts = b.ts',
+      'CREATE UNIQUE INDEX chat_audit_once ON chat_audit(rtms_stream_id, message_id, operation, ts)',
+      `CREATE TABLE maintenance_leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT,
+        expires_at BIGINT NOT NULL,
+        last_done BIGINT
       )`,
     ],
   },

@@ -10,6 +10,8 @@ import type { TimelineEvent } from '../pipeline/types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toWebsearch } from './query.js';
 import { SUMMARY_COLUMNS, summaryOfRow, summaryValues } from './summaries.js';
+import { STREAM_TABLES, emptyRows, type StreamRows } from './deletion.js';
+import { chatKey, eventKey, transcriptKey } from './natural-keys.js';
 import { attributeText, chatAuditOfRow, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
   ChatAuditRecord,
@@ -310,6 +312,7 @@ export class PostgresStore implements Store {
           user_id: String(t.userId),
           user_name: cleanText(t.userName ?? ''),
           text: cleanText(t.text),
+          dedupe_key: transcriptKey(t.timestamp, String(t.userId), cleanText(t.text), t.source ?? 'zoom'),
           ts: t.timestamp,
           start_time: t.startTime ?? null,
           end_time: t.endTime ?? null,
@@ -320,28 +323,27 @@ export class PostgresStore implements Store {
           words: t.words?.length ? t.words : null,
         }));
         await c.query(
-          `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words)
-           SELECT $1, r.user_id, r.user_name, r.text, r.ts, r.start_time, r.end_time, r.language, r.attribute, r.target_language, r.source, r.words
-           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint, start_time bigint, end_time bigint, language text, attribute text, target_language integer, source text, words jsonb)) WITH ORDINALITY AS r(user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words, n)
-           ORDER BY n`,
+          `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words, dedupe_key)
+           SELECT $1, r.user_id, r.user_name, r.text, r.ts, r.start_time, r.end_time, r.language, r.attribute, r.target_language, r.source, r.words, r.dedupe_key
+           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (user_id text, user_name text, text text, ts bigint, start_time bigint, end_time bigint, language text, attribute text, target_language integer, source text, words jsonb, dedupe_key text)) WITH ORDINALITY AS r(user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words, dedupe_key, n)
+           ORDER BY n
+           ON CONFLICT DO NOTHING`,
           [id, JSON.stringify(rows)],
         );
       }
       // Chat is rare: one statement per message, in order, so an edit or a delete applies to what came before it.
       for (const m of batch.chat ?? []) await this.#chatOp(c, id, m);
       if (batch.events?.length) {
-        const rows = batch.events.map((e) => ({
-          type: e.type,
-          ts: e.timestamp,
-          user_id: e.userId === undefined || e.userId === null ? null : String(e.userId),
-          user_name: e.userName ?? null,
-          data: e.data ?? null,
-        }));
+        const rows = batch.events.map((e) => {
+          const userId = e.userId === undefined || e.userId === null ? null : String(e.userId);
+          return { type: e.type, ts: e.timestamp, user_id: userId, user_name: e.userName ?? null, data: e.data ?? null, dedupe_key: eventKey(e.type, e.timestamp, userId, e.data === undefined ? null : JSON.stringify(e.data)) };
+        });
         await c.query(
-          `INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data)
-           SELECT $1, r.type, r.ts, r.user_id, r.user_name, r.data
-           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (type text, ts bigint, user_id text, user_name text, data jsonb)) WITH ORDINALITY AS r(type, ts, user_id, user_name, data, n)
-           ORDER BY n`,
+          `INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data, dedupe_key)
+           SELECT $1, r.type, r.ts, r.user_id, r.user_name, r.data, r.dedupe_key
+           FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (type text, ts bigint, user_id text, user_name text, data jsonb, dedupe_key text)) WITH ORDINALITY AS r(type, ts, user_id, user_name, data, dedupe_key, n)
+           ORDER BY n
+           ON CONFLICT DO NOTHING`,
           [id, JSON.stringify(rows)],
         );
       }
@@ -382,9 +384,9 @@ export class PostgresStore implements Store {
     const op = m.operation ?? 'new';
     const insert = (editedAt: number | null) =>
       c.query(
-        `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts, message_id, parent_message_id, extra, edited_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) ON CONFLICT DO NOTHING`,
-        [id, String(m.userId), cleanText(m.userName ?? ''), cleanText(m.text), m.timestamp, m.messageId ?? null, m.parentMessageId ?? null, chatExtra(m), editedAt],
+        `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts, message_id, parent_message_id, extra, edited_at, dedupe_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10) ON CONFLICT DO NOTHING`,
+        [id, String(m.userId), cleanText(m.userName ?? ''), cleanText(m.text), m.timestamp, m.messageId ?? null, m.parentMessageId ?? null, chatExtra(m), editedAt, m.messageId ? null : chatKey(m.timestamp, String(m.userId), cleanText(m.text))],
       );
     if (op === 'new') {
       await insert(null);
@@ -394,7 +396,7 @@ export class PostgresStore implements Store {
     const row = (await c.query('SELECT text, extra, reactions FROM chat_messages WHERE rtms_stream_id = $1 AND message_id = $2 FOR UPDATE', [id, m.messageId])).rows[0] as Row | undefined;
     if (op === 'update' || op === 'delete') {
       if (m.audit) {
-        await c.query('INSERT INTO chat_audit (rtms_stream_id, message_id, operation, user_id, user_name, text, previous_text, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        await c.query('INSERT INTO chat_audit (rtms_stream_id, message_id, operation, user_id, user_name, text, previous_text, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING', [
           id, m.messageId, op, String(m.userId), cleanText(m.userName ?? ''), op === 'update' ? cleanText(m.text) : null, row ? String(row.text) : null, m.timestamp,
         ]);
       }
@@ -553,6 +555,61 @@ export class PostgresStore implements Store {
   async summary(id: string): Promise<SummaryRecord | undefined> {
     const row = (await this.#q('summary', 'SELECT * FROM stream_summaries WHERE rtms_stream_id = $1', [id]))[0];
     return row ? summaryOfRow(row) : undefined;
+  }
+
+  // ---- deletion and leases -----------------------------------------------------------------
+
+  async #rows(c: Db, id: string): Promise<StreamRows | undefined> {
+    const counts = [`(SELECT COUNT(*) FROM streams WHERE rtms_stream_id = $1) AS streams`, ...STREAM_TABLES.map((t) => `(SELECT COUNT(*) FROM ${t.table} WHERE rtms_stream_id = $1) AS ${t.count}`)];
+    counts.push(`(SELECT COUNT(*) FROM meetings m WHERE m.meeting_uuid IN (SELECT meeting_uuid FROM streams WHERE rtms_stream_id = $1)
+      AND NOT EXISTS (SELECT 1 FROM streams o WHERE o.meeting_uuid = m.meeting_uuid AND o.rtms_stream_id <> $1)) AS meetings`);
+    const r = (await c.query(`SELECT ${counts.join(', ')}`, [id])).rows[0] as Row;
+    const rows = emptyRows();
+    // Unquoted aliases come back lower-cased.
+    for (const k of Object.keys(rows) as (keyof StreamRows)[]) rows[k] = Number(r[k.toLowerCase()] ?? 0);
+    if (rows.streams === 0 && STREAM_TABLES.every((t) => rows[t.count] === 0)) return undefined;
+    return rows;
+  }
+
+  async streamRows(id: string): Promise<StreamRows | undefined> {
+    try {
+      return await this.#rows(this.#db, id);
+    } catch (err) {
+      throw wrap(err, 'streamRows');
+    }
+  }
+
+  deleteStream(id: string): Promise<StreamRows | undefined> {
+    return this.#tx('deleteStream', async (c) => {
+      // Locks the stream row first: a batch being written for it finishes before, or waits and then re-creates nothing it should not.
+      const stream = (await c.query('SELECT meeting_uuid FROM streams WHERE rtms_stream_id = $1 FOR UPDATE', [id])).rows[0] as Row | undefined;
+      const rows = await this.#rows(c, id);
+      if (!rows) return undefined;
+      for (const t of STREAM_TABLES) await c.query(`DELETE FROM ${t.table} WHERE rtms_stream_id = $1`, [id]);
+      await c.query('DELETE FROM streams WHERE rtms_stream_id = $1', [id]);
+      if (stream) await c.query('DELETE FROM meetings WHERE meeting_uuid = $1 AND NOT EXISTS (SELECT 1 FROM streams WHERE meeting_uuid = $1)', [stream.meeting_uuid]);
+      return rows;
+    });
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now = Date.now()): Promise<{ acquired: boolean; lastDone?: number }> {
+    const rows = await this.#q(
+      'acquireLease',
+      `WITH taken AS (
+         INSERT INTO maintenance_leases AS l (name, holder, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE l.holder IS NULL OR l.holder = excluded.holder OR l.expires_at <= $4
+         RETURNING last_done)
+       SELECT true AS acquired, last_done FROM taken
+       UNION ALL SELECT false, last_done FROM maintenance_leases WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM taken)`,
+      [name, holder, now + ttlMs, now],
+    );
+    const r = rows[0];
+    return { acquired: r?.acquired === true, ...(r?.last_done != null ? { lastDone: Number(r.last_done) } : {}) };
+  }
+
+  async releaseLease(name: string, holder: string, doneAt?: number): Promise<void> {
+    await this.#q('releaseLease', 'UPDATE maintenance_leases SET holder = NULL, expires_at = 0, last_done = COALESCE($3, last_done) WHERE name = $1 AND holder = $2', [name, holder, doneAt ?? null]);
   }
 
   async close(): Promise<void> {

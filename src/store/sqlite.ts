@@ -17,6 +17,8 @@ import type { TimelineEvent } from '../pipeline/types.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { clampLimit, cleanText, markersToHtml, parseSearchQuery, toFts5 } from './query.js';
 import { SUMMARY_COLUMNS, summaryOfRow, summaryValues } from './summaries.js';
+import { STREAM_TABLES, emptyRows, type StreamRows } from './deletion.js';
+import { chatKey, eventKey, transcriptKey } from './natural-keys.js';
 import { attributeText, chatAuditOfRow, chatExtra, chatRecordExtras, editedExtra, nextReactions } from './chat-ops.js';
 import type {
   ChatAuditRecord,
@@ -149,7 +151,16 @@ export class SqliteStore implements Store {
         return true;
       });
       try {
-        if (apply.immediate()) applied++;
+        if (apply.immediate()) {
+          applied++;
+          // Each migration's pages leave the write-ahead log at once: a new database's WAL would
+          // otherwise hold every migration (it is only checkpointed at 1000 pages), doubling its size on disk.
+          try {
+            db.pragma('wal_checkpoint(TRUNCATE)');
+          } catch {
+            // Another connection reading: the WAL is checkpointed later as usual.
+          }
+        }
       } catch (err) {
         throw new StoreError('STORE_MIGRATION_FAILED', `SQLite migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { version: m.version }, { cause: err });
       }
@@ -292,19 +303,24 @@ export class SqliteStore implements Store {
     this.#ensureStream(batch.stream);
     if (batch.transcript?.length) {
       const st = this.#stmt(
-        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO transcript_segments (rtms_stream_id, user_id, user_name, text, ts, start_time, end_time, language, attribute, target_language, source, words, dedupe_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       );
       for (const t of batch.transcript) {
-        st.run(id, String(t.userId), cleanText(t.userName ?? ''), cleanText(t.text), t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language), attributeText(t.attribute), t.targetLanguage ?? null, t.source ?? 'zoom', t.words?.length ? JSON.stringify(t.words) : null);
+        const userId = String(t.userId);
+        const text = cleanText(t.text);
+        const source = t.source ?? 'zoom';
+        st.run(id, userId, cleanText(t.userName ?? ''), text, t.timestamp, t.startTime ?? null, t.endTime ?? null, t.language === undefined ? null : String(t.language), attributeText(t.attribute), t.targetLanguage ?? null, source, t.words?.length ? JSON.stringify(t.words) : null, transcriptKey(t.timestamp, userId, text, source));
       }
     }
     // In order: an edit or a delete applies to what the messages before it made.
     for (const c of batch.chat ?? []) this.#chatOp(id, c);
     if (batch.events?.length) {
-      const st = this.#stmt('INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data) VALUES (?, ?, ?, ?, ?, ?)');
+      const st = this.#stmt('INSERT INTO events (rtms_stream_id, type, ts, user_id, user_name, data, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
       for (const e of batch.events) {
-        st.run(id, e.type, e.timestamp, e.userId === undefined || e.userId === null ? null : String(e.userId), e.userName ?? null, e.data === undefined ? null : JSON.stringify(e.data));
+        const userId = e.userId === undefined || e.userId === null ? null : String(e.userId);
+        const data = e.data === undefined ? null : JSON.stringify(e.data);
+        st.run(id, e.type, e.timestamp, userId, e.userName ?? null, data, eventKey(e.type, e.timestamp, userId, data));
       }
     }
     if (batch.participants?.length) {
@@ -327,9 +343,9 @@ export class SqliteStore implements Store {
     const op = c.operation ?? 'new';
     const insert = (editedAt: number | null) =>
       this.#stmt(
-        `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts, message_id, parent_message_id, extra, edited_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ).run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp, c.messageId ?? null, c.parentMessageId ?? null, chatExtra(c), editedAt);
+        `INSERT INTO chat_messages (rtms_stream_id, user_id, user_name, text, ts, message_id, parent_message_id, extra, edited_at, dedupe_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(id, String(c.userId), cleanText(c.userName ?? ''), cleanText(c.text), c.timestamp, c.messageId ?? null, c.parentMessageId ?? null, chatExtra(c), editedAt, c.messageId ? null : chatKey(c.timestamp, String(c.userId), cleanText(c.text)));
     if (op === 'new') {
       insert(null);
       return;
@@ -338,7 +354,7 @@ export class SqliteStore implements Store {
     const row = this.#stmt('SELECT text, extra, reactions FROM chat_messages WHERE rtms_stream_id = ? AND message_id = ?').get(id, c.messageId) as Row | undefined;
     if (op === 'update' || op === 'delete') {
       if (c.audit) {
-        this.#stmt('INSERT INTO chat_audit (rtms_stream_id, message_id, operation, user_id, user_name, text, previous_text, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        this.#stmt('INSERT INTO chat_audit (rtms_stream_id, message_id, operation, user_id, user_name, text, previous_text, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
           id, c.messageId, op, String(c.userId), cleanText(c.userName ?? ''), op === 'update' ? cleanText(c.text) : null, row ? String(row.text) : null, c.timestamp,
         );
       }
@@ -511,6 +527,64 @@ export class SqliteStore implements Store {
     return this.#run('summary', () => {
       const row = this.#stmt('SELECT * FROM stream_summaries WHERE rtms_stream_id = ?').get(id) as Row | undefined;
       return row ? summaryOfRow(row) : undefined;
+    });
+  }
+
+  // ---- deletion and leases -----------------------------------------------------------------
+
+  #rows(id: string): StreamRows | undefined {
+    const rows = emptyRows();
+    rows.streams = Number((this.#stmt('SELECT COUNT(*) AS n FROM streams WHERE rtms_stream_id = ?').get(id) as Row).n);
+    for (const t of STREAM_TABLES) rows[t.count] = Number((this.#stmt(`SELECT COUNT(*) AS n FROM ${t.table} WHERE rtms_stream_id = ?`).get(id) as Row).n);
+    if (rows.streams === 0 && STREAM_TABLES.every((t) => rows[t.count] === 0)) return undefined;
+    rows.meetings = Number(
+      (this.#stmt('SELECT COUNT(*) AS n FROM meetings m WHERE m.meeting_uuid IN (SELECT meeting_uuid FROM streams WHERE rtms_stream_id = ?) AND NOT EXISTS (SELECT 1 FROM streams o WHERE o.meeting_uuid = m.meeting_uuid AND o.rtms_stream_id <> ?)').get(id, id) as Row).n,
+    );
+    return rows;
+  }
+
+  streamRows(id: string): Promise<StreamRows | undefined> {
+    return this.#run('streamRows', () => this.#rows(id));
+  }
+
+  deleteStream(id: string): Promise<StreamRows | undefined> {
+    // Batches still queued for the group commit would re-create the stream: committed first, then deleted.
+    if (this.#queue.length) this.#commit();
+    return this.#run('deleteStream', (db) =>
+      db
+        .transaction(() => {
+          const rows = this.#rows(id);
+          if (!rows) return undefined;
+          const meeting = (this.#stmt('SELECT meeting_uuid FROM streams WHERE rtms_stream_id = ?').get(id) as Row | undefined)?.meeting_uuid;
+          for (const t of STREAM_TABLES) this.#stmt(`DELETE FROM ${t.table} WHERE rtms_stream_id = ?`).run(id);
+          this.#stmt('DELETE FROM streams WHERE rtms_stream_id = ?').run(id);
+          if (meeting != null) this.#stmt('DELETE FROM meetings WHERE meeting_uuid = ? AND NOT EXISTS (SELECT 1 FROM streams WHERE meeting_uuid = ?)').run(meeting, meeting);
+          return rows;
+        })
+        .immediate(),
+    );
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number, now = Date.now()): Promise<{ acquired: boolean; lastDone?: number }> {
+    return this.#run('acquireLease', (db) =>
+      db
+        .transaction(() => {
+          const row = this.#stmt(
+            `INSERT INTO maintenance_leases (name, holder, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE maintenance_leases.holder IS NULL OR maintenance_leases.holder = excluded.holder OR maintenance_leases.expires_at <= ?
+             RETURNING holder, last_done`,
+          ).get(name, holder, now + ttlMs, now) as Row | undefined;
+          const lastDone = num((row ?? (this.#stmt('SELECT last_done FROM maintenance_leases WHERE name = ?').get(name) as Row | undefined))?.last_done);
+          return { acquired: row !== undefined, ...(lastDone !== undefined ? { lastDone } : {}) };
+        })
+        .immediate(),
+    );
+  }
+
+  releaseLease(name: string, holder: string, doneAt?: number): Promise<void> {
+    return this.#run('releaseLease', () => {
+      this.#stmt('UPDATE maintenance_leases SET holder = NULL, expires_at = 0, last_done = COALESCE(?, last_done) WHERE name = ? AND holder = ?').run(doneAt ?? null, name, holder);
     });
   }
 

@@ -9,6 +9,9 @@
 import type { Product } from '../protocol/index.js';
 import type { TimelineEvent } from '../pipeline/types.js';
 import type { MeetingSummary } from '../intelligence/types.js';
+import type { StreamRows } from './deletion.js';
+
+export type { StreamRows } from './deletion.js';
 
 /** Lifecycle of a stream row. `stopped` is final: later state updates do not revive it. */
 export type StreamState = 'starting' | 'active' | 'paused' | 'reconnecting' | 'stopped';
@@ -327,6 +330,26 @@ export interface Store {
   saveSummary(record: SummaryRecord): Promise<void>;
   /** The stream's notes and summary, or undefined when no LLM wrote any. */
   summary(rtmsStreamId: string): Promise<SummaryRecord | undefined>;
+
+  /**
+   * What {@link Store.deleteStream} would remove: rows per table (store/deletion.ts lists them);
+   * undefined when the store has nothing of this stream.
+   */
+  streamRows(rtmsStreamId: string): Promise<StreamRows | undefined>;
+  /**
+   * Deletes the stream and every row about it, in one transaction: transcript (and its search-index
+   * entries), chat, chat audit, events, participants, recording files, the stream row, and its meeting
+   * row when no other stream refers to it. Returns what was removed; undefined when there was nothing.
+   */
+  deleteStream(rtmsStreamId: string): Promise<StreamRows | undefined>;
+  /**
+   * Takes the named lease for `holder` until `now + ttlMs`, unless another holder has it and it has
+   * not expired (processes sharing the store: one runs the retention sweep). `lastDone` is when a
+   * holder last reported the work done ({@link Store.releaseLease}).
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now?: number): Promise<{ acquired: boolean; lastDone?: number }>;
+  /** Gives the lease back (if `holder` has it), recording `doneAt` as when the work was last done. */
+  releaseLease(name: string, holder: string, doneAt?: number): Promise<void>;
 
   /** Releases the database. Idempotent. */
   close(): Promise<void>;

@@ -88,6 +88,29 @@ describe('azure-blob destination', () => {
     assert.deepEqual(d.stats(), { queued: 0, delivered: paths.length, retried: 0, failed: 0, lagMs: 0 });
   });
 
+  it('deleteStream removes every blob under the stream prefix (and only those); a missing container holds nothing', { timeout: 60_000 }, async () => {
+    const dataDir = tmp('az-del');
+    dirs.push(dataDir);
+    const rec = await makeRecording(dataDir, STREAM, 1024);
+    const other = await makeRecording(dataDir, `${STREAM}x`, 1024); // an id that extends this one
+    const d = destination(dataDir, 'meetings-del');
+    await d.recordingFinished!(rec);
+    await d.recordingFinished!(other);
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('meetings-del');
+    const names = async (id: string) => {
+      const out: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix: objectKey(PREFIX, id, '') })) out.push(b.name);
+      return out;
+    };
+    const count = (await names(STREAM)).length;
+    assert.ok(count >= 5);
+    assert.deepEqual(await d.deleteStream!(STREAM, true), { objects: count, journal: 0 });
+    assert.deepEqual(await d.deleteStream!(STREAM), { objects: count, journal: 0 });
+    assert.deepEqual(await names(STREAM), []);
+    assert.equal((await names(`${STREAM}x`)).length, count, 'the other stream keeps its blobs');
+    assert.deepEqual(await destination(dataDir, 'no-such-container').deleteStream!(STREAM), { objects: 0, journal: 0 });
+  });
+
   it('waits out the emulator being down and uploads everything once when it is back', { timeout: 60_000 }, async () => {
     const dataDir = tmp('az-down');
     dirs.push(dataDir);

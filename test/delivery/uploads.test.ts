@@ -44,6 +44,12 @@ class MemoryStore implements ObjectStore {
       this.inFlight--;
     }
   }
+  async list(prefix: string): Promise<string[]> {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix));
+  }
+  async remove(keys: readonly string[]): Promise<void> {
+    for (const k of keys) this.objects.delete(k);
+  }
   urlOf(key: string): string {
     return `mem://${key}`;
   }
@@ -64,6 +70,29 @@ function dest(dataDir: string, store: ObjectStore, extra: Partial<ConstructorPar
 }
 
 describe('upload engine', () => {
+  it('deleteStream during an upload: it stops before the next file, every object under the stream prefix goes, the journal too, and no other stream is touched', { timeout: 60_000 }, async () => {
+    const dataDir = tmp('eng-delete');
+    dirs.push(dataDir);
+    const store = new MemoryStore();
+    const d = dest(dataDir, store);
+    await d.recordingFinished(recording(dataDir, 's10')); // a stream whose id shares the prefix "s1"
+    await d.recordingFinished(recording(dataDir, 's1'));
+    store.putMs = 200;
+    const again = recording(dataDir, 's1');
+    writeFileSync(join(dataDir, 'recordings', 's1', 'events.jsonl'), 'changed\n'); // a re-upload in progress
+    const job = d.recordingFinished(again);
+    await until(() => store.inFlight > 0, 5000, 'an upload in flight');
+    assert.deepEqual(await d.deleteStream('s1', true), { objects: 3, journal: 1 }, 'dry run counts');
+    assert.equal(store.objects.size, 6, 'a dry run removes nothing');
+    const removed = await d.deleteStream('s1');
+    assert.equal(removed.objects, 3);
+    await assert.rejects(job, { code: 'DELIVERY_DELETED' });
+    assert.deepEqual([...store.objects.keys()].sort(), ['p/s10/audio/mixed.wav', 'p/s10/events.jsonl', 'p/s10/manifest.json']);
+    assert.equal(await new UploadJournal(dataDir, 'mem').read('s1'), undefined);
+    await assert.rejects(d.recordingFinished(recording(dataDir, 's1')), { code: 'DELIVERY_DELETED' });
+    await d.close();
+  });
+
   it('uploads again when the read-back does not match, and counts the retry', { timeout: 60_000 }, async () => {
     const dataDir = tmp('eng-verify');
     dirs.push(dataDir);
