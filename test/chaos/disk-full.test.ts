@@ -201,12 +201,12 @@ describe('chaos: full disk', () => {
   });
 
   it('openrtms serve under a file-size limit (ulimit -f): EFBIG, not SIGXFSZ; keeps serving and says why', { timeout: 60_000 }, async () => {
-    const LIMIT_KB = 160;
+    const LIMIT_KB = 240;
     const dataDir = tmp('openrtms-fsize-');
     mkdirSync(dataDir, { recursive: true });
     const env = { ...process.env, ZM_RTMS_CLIENT: CREDS.clientId, ZM_RTMS_SECRET: CREDS.clientSecret, ZOOM_SECRET_TOKEN: TOKEN, ZM_RTMS_LOG_FORMAT: 'json', DATABASE_URL: '' };
-    // 160 KB per file: the migrated SQLite database (~100 KB) fits, the mixed WAV reaches it after 5 s of
-    // audio. The database's write-ahead log may reach it too: then the store fails as well, and retries.
+    // 240 KB per file: the migrated SQLite database (~150 KB, its migrations' write-ahead log included) fits,
+    // the mixed WAV reaches it after 7.5 s of audio. The database's write-ahead log may reach it too: then the store fails as well, and retries.
     const child = spawn('bash', ['-c', `ulimit -f ${LIMIT_KB} && exec "${process.execPath}" bin/openrtms.js serve --port 0 --data-dir "${dataDir}"`], { env });
     let out = '';
     let err = '';
@@ -220,7 +220,7 @@ describe('chaos: full disk', () => {
         if (!url) await sleep(50);
       }
       assert.ok(url, `serve started: ${out} ${err}`);
-      const emulator = new Emulator({ ...CREDS, secretToken: TOKEN, webhookUrl: `${url}/webhook`, scenario: chaosScenario(7), keepAliveIntervalMs: 500, recordSent: true, seed: 4 });
+      const emulator = new Emulator({ ...CREDS, secretToken: TOKEN, webhookUrl: `${url}/webhook`, scenario: chaosScenario(10), keepAliveIntervalMs: 500, recordSent: true, seed: 4 });
       await emulator.start();
       const summary = await emulator.run();
       await emulator.close();

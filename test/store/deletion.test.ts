@@ -176,14 +176,16 @@ for (const k of kinds) {
       await s.write(batch('gone', 'g1'));
       await s.write(batch('kept', 'k1'));
       await s.upsertFiles('gone', [{ path: 'audio/mixed.wav', kind: 'audio', bytes: 10 }]);
+      await s.saveSummary({ rtmsStreamId: 'gone', notes: '- budget', provider: 'openai', model: 'm', inputTokens: 1, outputTokens: 1, updatedAt: 1 });
       const before = await s.streamRows('gone');
-      assert.deepEqual(before, { streams: 1, meetings: 1, transcript: 2, chat: 2, chatAudit: 1, events: 2, participants: 1, files: 1 });
+      assert.deepEqual(before, { streams: 1, meetings: 1, transcript: 2, chat: 2, chatAudit: 1, events: 2, participants: 1, files: 1, summaries: 1 });
       const kept = await snapshot(s, 'kept');
       assert.deepEqual(await s.deleteStream('gone'), before);
       assert.equal(await s.getStream('gone'), undefined);
       assert.equal(await s.getMeeting('meeting-gone'), undefined);
       assert.equal(await s.streamRows('gone'), undefined);
       assert.deepEqual(await s.search('budget', { streamId: 'gone' }), []);
+      assert.equal(await s.summary('gone'), undefined);
       assert.ok((await s.search('budget')).every((h) => h.rtmsStreamId === 'kept'));
       assert.deepEqual((await s.listStreams()).map((x) => x.rtmsStreamId), ['kept']);
       for (const read of [s.transcript('gone'), s.chat('gone'), s.chatAudit('gone'), s.events('gone'), s.files('gone')]) assert.deepEqual(await read, []);
