@@ -15,6 +15,8 @@ export interface VideoSegment {
   height: number;
   frames: number;
   durationMs: number;
+  /** Zoom's timestamp (ms) of the segment's first frame, to line it up with the audio in a replay. */
+  startTimestamp: number;
 }
 
 interface Pending {
@@ -114,7 +116,7 @@ export class VideoTrack {
     });
     this.#meta = { decoderConfig: { codec: avcCodecString(sps), codedWidth: width, codedHeight: height, description: avcC(sps, pps) } };
     this.#firstTs = timestamp;
-    this.#segment = { path, width, height, frames: 0, durationMs: 0 };
+    this.#segment = { path, width, height, frames: 0, durationMs: 0, startTimestamp: timestamp };
     this.segments.push(this.#segment);
   }
 

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { dashboardRoutes } from '../dashboard/plugin.js';
 import type { LiveBus } from '../live/bus.js';
 import type { ThumbnailStore } from '../live/thumbnails.js';
+import type { LiveMediaHub } from '../live/media.js';
 import type { OpenRtmsMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/plugin.js';
 import { StoreError } from '../errors.js';
@@ -28,6 +29,8 @@ export interface WebAppOptions {
   registry?: LiveStreams;
   metrics?: OpenRtmsMetrics;
   thumbnails?: ThumbnailStore;
+  /** Serves the live player's media socket, /api/live/media. */
+  media?: LiveMediaHub;
   dataDir?: string;
   apiToken?: string;
   /** Serves GET /api/alerts. */
@@ -69,7 +72,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
     void reply.code(status).send({ error: { code, message: status === 500 ? 'the server could not answer; see its log' : err.message } });
   });
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
-  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails });
+  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails, media: o.media });
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });
