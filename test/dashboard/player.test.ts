@@ -44,6 +44,10 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
     const emu = new Emulator({ ...creds, webhookUrl: `${url}/webhook`, scenario: demoScenario(13) });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      t.after(() => errors.length && t.diagnostic(`page errors: ${errors.join(' | ')}`));
       await page.goto(`${url}/?token=${apiToken}`);
       await emu.start();
       const running = emu.run();
@@ -116,7 +120,9 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
       const line = page.locator('#transcript .line[data-ts]').nth(2);
       const lineTs = Number(await line.getAttribute('data-ts'));
       await line.click();
-      await page.waitForFunction(() => document.querySelector('#transcript .line.now') !== null, undefined, { timeout: 5000 });
+      await page.waitForFunction(() => document.querySelector('#transcript .line.now') !== null, undefined, { timeout: 5000 }).catch(async (e) => {
+        throw new Error(`${e.message}; player: ${await page.evaluate(() => JSON.stringify({ p: Object.keys(window.__openrtmsPlayer ?? {}), slot: document.querySelector('#player-slot')?.innerHTML.slice(0, 300) }))}`);
+      });
       const replay = await page.evaluate(() => {
         const p = (window as unknown as { __openrtmsPlayer: { t0: number; audio: HTMLAudioElement } }).__openrtmsPlayer;
         const v = document.querySelector('video[data-live="video"]') as HTMLVideoElement;

@@ -106,7 +106,7 @@ function stage() {
   close.dataset.action = 'close-player';
   close.onclick = () => closePlayer();
   root.append(tiles, controls);
-  return { root, cam, share, controls, meter, status, close };
+  return { root, cam, share, controls, meter, status, closeBtn: close };
 }
 
 function setLevel(meter, rms) {
@@ -273,7 +273,7 @@ class LivePlayer {
     this.camera.dataset.action = 'camera';
     this.camera.title = 'Whose camera: the active speaker, or one participant (asks Zoom for their video)';
     this.camera.onchange = () => this.#send({ type: 'video-user', userId: this.camera.value || null });
-    this.controls.append(this.muteBtn, this.hear, this.camera, this.meter, this.status, this.close);
+    this.controls.append(this.muteBtn, this.hear, this.camera, this.meter, this.status, this.closeBtn);
     this.#options();
     this.optionsTimer = setInterval(() => this.#options(), 2000);
     this.#audio(); // inside the click that opened the player: the browser lets the context start
@@ -436,7 +436,7 @@ class ReplayPlayer {
     this.scrub.step = '0.1';
     this.scrub.oninput = () => this.#seekRel(Number(this.scrub.value));
     this.time = el('span', 'muted');
-    this.controls.append(this.playBtn, this.scrub, this.time, this.meter, this.status, this.close);
+    this.controls.append(this.playBtn, this.scrub, this.time, this.meter, this.status, this.closeBtn);
     this.root.append(this.audio);
     this.ready = this.#load();
     this.timer = setInterval(() => this.#sync(), 100);
