@@ -121,7 +121,7 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
       const lineTs = Number(await line.getAttribute('data-ts'));
       await line.click();
       await page.waitForFunction(() => document.querySelector('#transcript .line.now') !== null, undefined, { timeout: 5000 }).catch(async (e) => {
-        throw new Error(`${e.message}; player: ${await page.evaluate(() => JSON.stringify({ p: Object.keys(window.__openrtmsPlayer ?? {}), slot: document.querySelector('#player-slot')?.innerHTML.slice(0, 300) }))}`);
+        throw new Error(`${e.message}; player: ${await page.evaluate(() => JSON.stringify({ p: Object.keys((window as unknown as { __openrtmsPlayer?: object }).__openrtmsPlayer ?? {}), slot: document.querySelector('#player-slot')?.innerHTML.slice(0, 300) }))}`);
       });
       const replay = await page.evaluate(() => {
         const p = (window as unknown as { __openrtmsPlayer: { t0: number; audio: HTMLAudioElement } }).__openrtmsPlayer;
