@@ -14,7 +14,12 @@
  *   2 video frame  [2][track][flags: 1 = keyframe][0][f64 RTMS timestamp][moof+mdat]
  *   3 audio PCM    [3][channels][u16 n][u32 sample rate][f64 RTMS timestamp][n bytes user id][s16le PCM]
  *   4 image        [4][track][0 = JPEG, 1 = PNG][0][f64 RTMS timestamp][image bytes]
+ *   0 batch        [0][u32 n][message of n bytes]… several of the above in one WebSocket message
  * track: 0 = camera (active speaker or the chosen participant), 1 = screen share.
+ *
+ * A viewer's binary messages are batched every `batchMs` (default 40 ms, within the player's jitter
+ * buffer): one socket write per viewer per batch instead of one per frame is what keeps 50 viewers of a
+ * meeting cheaper than recording it (bench/viewers.ts).
  */
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
 import { fragment, initSegment } from '../media/fmp4.js';
@@ -51,6 +56,8 @@ export interface LiveMediaHubOptions {
   maxBufferedBytes?: number;
   /** Frames kept since the latest keyframe for new viewers. Default 300. */
   maxGopFrames?: number;
+  /** A viewer's binary messages go out together every this many ms (0: each at once). Default 40. */
+  batchMs?: number;
   /** Asks Zoom for one participant's camera (VIDEO_SUBSCRIPTION_REQ), or back to the active speaker (null). */
   requestVideo?: (streamId: string, userId: string | null) => Promise<void>;
 }
@@ -124,6 +131,10 @@ export class MediaViewer {
   /** Per track: waiting for a keyframe before sending video again. */
   #waitKey: [boolean, boolean] = [true, true];
   #closed = false;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Receiving the stream's shared batch this window (what every ordinary viewer gets), no batch of its own. */
+  #inShared = false; // a new viewer starts with its own batch (its start), and joins at the next flush
   constructor(
     readonly transport: MediaViewerTransport,
     private readonly sink: LiveMediaSink,
@@ -136,13 +147,36 @@ export class MediaViewer {
 
   /** Over the limit: this viewer is too slow for now. */
   backedUp(): boolean {
-    return this.transport.bufferedAmount() > this.max;
+    return this.#held() > this.max;
+  }
+
+  /** Bytes waiting for this viewer: in the socket and in the batch. */
+  #held(): number {
+    return this.transport.bufferedAmount() + (this.#inShared ? this.sink._sharedBytes : this.#pendingBytes);
+  }
+
+  /**
+   * @internal This viewer does not take the message being fanned out (dropped, or not the audio it
+   * wants): from now until the next flush it gets a batch of its own.
+   */
+  reject(): void {
+    if (this.#inShared && this.sink._tail) this.#leaveShared(true);
+  }
+
+  #leaveShared(withoutTail: boolean): void {
+    if (!this.#inShared) return;
+    this.#inShared = false;
+    const list = this.sink._shared;
+    this.#pending = list.slice(0, withoutTail && this.sink._tail ? list.length - 2 : list.length);
+    this.#pendingBytes = 0;
+    for (const b of this.#pending) this.#pendingBytes += b.length;
   }
 
   /** @internal */ sendVideo(track: MediaTrack, key: boolean, msg: Buffer): void {
     if (this.#waitKey[track]) {
       // Resume only on a keyframe, and only once the socket drained to half the limit.
-      if (!key || this.transport.bufferedAmount() > this.max / 2) {
+      if (!key || this.#held() > this.max / 2) {
+        this.reject();
         this.stats.droppedVideo++;
         this.sink._dropped('video');
         return;
@@ -150,6 +184,7 @@ export class MediaViewer {
       this.#waitKey[track] = false;
     } else if (this.backedUp()) {
       this.#waitKey[track] = true;
+      this.reject();
       this.stats.droppedVideo++;
       this.sink._dropped('video');
       return;
@@ -171,6 +206,7 @@ export class MediaViewer {
 
   /** @internal */ sendAudio(msg: Buffer): void {
     if (this.backedUp()) {
+      this.reject();
       this.stats.droppedAudio++;
       this.sink._dropped('audio');
       return;
@@ -192,14 +228,59 @@ export class MediaViewer {
     if (this.#closed) return;
     this.stats.sentBytes += msg.length;
     this.sink._sent(msg.length);
-    this.transport.send(msg);
+    if (typeof msg === 'string' || !this.sink.batching) {
+      this.#leaveShared(false);
+      this.flush(); // text (rare) keeps its place after the binary before it
+      this.transport.send(msg);
+      return;
+    }
+    if (this.#inShared && this.sink._tail === msg) return; // in the shared batch already
+    this.#leaveShared(false);
+    this.#pending.push(lengthOf(msg), msg);
+    this.#pendingBytes += 4 + msg.length;
+    this.sink._schedule();
+  }
+
+  /** Sends what is batched for this viewer alone as one message (the shared batch is the sink's). */
+  flush(): void {
+    if (this.#closed || this.#inShared || !this.#pending.length) return;
+    const batch = Buffer.concat([BATCH_KIND, ...this.#pending], 1 + this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.transport.send(batch);
+  }
+
+  /** @internal a flush: the shared batch (built once) if this viewer is on it, else its own; then it rejoins the shared one. */
+  flushWith(shared: () => Buffer): void {
+    if (this.#closed) return;
+    if (this.#inShared) {
+      if (this.sink._shared.length) this.transport.send(shared());
+    } else {
+      this.flush();
+      this.#inShared = true;
+    }
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#pending = [];
+    this.#pendingBytes = 0;
     this.sink._remove(this);
   }
+}
+
+const BATCH_KIND = Buffer.from([0]);
+const lengths = new WeakMap<Buffer, Buffer>();
+/** The 4-byte length that precedes a message in a batch, made once per message whatever the number of viewers. */
+function lengthOf(msg: Buffer): Buffer {
+  let b = lengths.get(msg);
+  if (!b) {
+    b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(msg.length);
+    lengths.set(msg, b);
+  }
+  return b;
 }
 
 /** The pipeline sink of one stream: keeps each track's decoder configuration and latest GOP, fans frames out to viewers. */
@@ -218,10 +299,46 @@ export class LiveMediaSink implements StreamSink {
   #channels = 1;
   #decoders = new Map<string, AudioDecoder>();
   #closed = false;
+  #flushTimer?: NodeJS.Timeout;
+  /** @internal the batch every ordinary viewer gets this window: [length, message] pairs. */
+  _shared: Buffer[] = [];
+  /** @internal */ _sharedBytes = 0;
+  /** @internal the message being fanned out now (the last of `_shared`), if any. */
+  _tail?: Buffer;
 
   constructor(hub: LiveMediaHub, info: StreamInfo) {
     this.#hub = hub;
     this.streamId = info.rtmsStreamId;
+  }
+
+  /** Whether viewers' binary messages are batched. */
+  get batching(): boolean {
+    return this.#hub.batchMs > 0;
+  }
+
+  /** @internal a batch is waiting: flush every viewer's within batchMs. */
+  _schedule(): void {
+    if (this.#flushTimer || this.#closed) return;
+    this.#flushTimer = setTimeout(this.#flush, this.#hub.batchMs);
+    this.#flushTimer.unref?.();
+  }
+
+  #flush = (): void => {
+    this.#flushTimer = undefined;
+    let batch: Buffer | undefined;
+    const shared = () => (batch ??= Buffer.concat([BATCH_KIND, ...this._shared], 1 + this._sharedBytes));
+    for (const v of this.viewers) v.flushWith(shared);
+    this._shared = [];
+    this._sharedBytes = 0;
+  };
+
+  /** Starts fanning `msg` out: it joins the shared batch once; each viewer then takes it or `reject()`s it. */
+  #offer(msg: Buffer): void {
+    if (!this.batching) return;
+    this._shared.push(lengthOf(msg), msg);
+    this._sharedBytes += 4 + msg.length;
+    this._tail = msg;
+    this._schedule();
   }
 
   get audioFormat(): { sampleRate: number; channels: number } {
@@ -251,7 +368,10 @@ export class LiveMediaSink implements StreamSink {
     const image = imageType(frame.data);
     if (image) {
       t.image = encodeFrame(4, t.id, image === 'image/png' ? 1 : 0, frame.timestamp, frame.data);
+      this.#offer(t.image);
       for (const v of this.viewers) if (!v.backedUp()) v.sendAlways(t.image);
+        else v.reject();
+      this._tail = undefined;
       return;
     }
     const units = nalUnits(frame.data);
@@ -269,7 +389,9 @@ export class LiveMediaSink implements StreamSink {
       t.pps = Uint8Array.from(pps);
       const { width, height } = spsDimensions(t.sps);
       t.initMsg = encodeInit(t.id, { codec: avcCodecString(t.sps), width, height, base: this.base }, initSegment({ width, height, sps: t.sps, pps: t.pps }));
+      this.#offer(t.initMsg);
       for (const v of this.viewers) v.sendAlways(t.initMsg);
+      this._tail = undefined;
     }
     if (!t.initMsg) return; // nothing decodable before the first keyframe with its parameter sets
     if (t.lastTs !== undefined && frame.timestamp > t.lastTs) t.lastDuration = Math.min(1000, frame.timestamp - t.lastTs);
@@ -282,7 +404,9 @@ export class LiveMediaSink implements StreamSink {
     }
     if (this.viewers.size === 0) return;
     const msg = this.#fragment(t, g);
+    this.#offer(msg);
     for (const v of this.viewers) v.sendVideo(t.id, key, msg);
+    this._tail = undefined;
   }
 
   #fragment(t: Track, g: GopFrame): Buffer {
@@ -308,7 +432,10 @@ export class LiveMediaSink implements StreamSink {
       return;
     }
     const msg = encodeAudio(userId, this.#rate, this.#channels, frame.timestamp, pcm);
+    this.#offer(msg);
     for (const v of this.viewers) if (v.wantsAudio(userId)) v.sendAudio(msg);
+      else v.reject();
+    this._tail = undefined;
   }
 
   /** Attaches a viewer: the stream's description, then each track from its latest keyframe. */
@@ -342,6 +469,7 @@ export class LiveMediaSink implements StreamSink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#flushTimer);
     for (const v of this.viewers) v.sendAlways(JSON.stringify({ type: 'ended', streamId: this.streamId, timestamp: Date.now() }));
     for (const d of this.#decoders.values()) d.destroy?.();
     this.#decoders.clear();
@@ -354,6 +482,7 @@ export class LiveMediaSink implements StreamSink {
 export class LiveMediaHub {
   readonly maxBufferedBytes: number;
   readonly maxGopFrames: number;
+  readonly batchMs: number;
   #streams = new Map<string, LiveMediaSink>();
   #stats = { viewers: 0, sentBytes: 0, droppedVideo: 0, droppedAudio: 0 };
   #requestVideo?: LiveMediaHubOptions['requestVideo'];
@@ -361,6 +490,7 @@ export class LiveMediaHub {
   constructor(o: LiveMediaHubOptions = {}) {
     this.maxBufferedBytes = o.maxBufferedBytes ?? 1 << 20;
     this.maxGopFrames = o.maxGopFrames ?? 300;
+    this.batchMs = o.batchMs ?? 40;
     this.#requestVideo = o.requestVideo;
   }
 

@@ -100,6 +100,9 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
       assert.ok(rms > 0.01, `played RMS ${rms}`);
       t.diagnostic(`played audio RMS ${rms.toFixed(3)}`);
 
+      // README screenshots: OPENRTMS_UPDATE_SCREENSHOT=1 node scripts/run-tests.mjs test/dashboard/player.test.ts
+      if (process.env.OPENRTMS_UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/img/live-player.png' });
+
       // Mute: what is played is silence, and the attribute says so.
       await page.locator('[data-action="mute"]').click();
       await page.waitForFunction(() => Number(document.querySelector('[data-live="audio"]')!.getAttribute('data-audio-rms')) === 0, undefined, { timeout: 2000 });
@@ -128,6 +131,10 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
         const v = document.querySelector('video[data-live="video"]') as HTMLVideoElement;
         return { t0: p.t0, audio: p.audio.currentTime, video: v.currentTime, now: Number(document.querySelector('#transcript .line.now')!.getAttribute('data-ts')) };
       });
+      if (process.env.OPENRTMS_UPDATE_SCREENSHOT) {
+        await page.waitForTimeout(800);
+        await page.screenshot({ path: 'docs/img/replay.png' });
+      }
       const want = (lineTs - replay.t0) / 1000;
       assert.ok(Math.abs(replay.audio - want) < 1.5, `replay at ${replay.audio.toFixed(2)} s, the line starts at ${want.toFixed(2)} s`);
       assert.equal(replay.now, lineTs, 'the clicked line is the one highlighted');

@@ -89,7 +89,7 @@ describe('fragmented MP4 for live H.264', () => {
 
 describe('LiveMediaHub: live media for viewers', () => {
   it('a new viewer starts at the latest keyframe with the init segment first; later frames follow live', () => {
-    const hub = new LiveMediaHub();
+    const hub = new LiveMediaHub({ batchMs: 0 });
     const sink = hub.sinkFor(info);
     const gop = clip.accessUnits.findIndex((a, i) => i > 0 && a.keyframe);
     assert.ok(gop > 1, 'the clip has a second keyframe');
@@ -115,7 +115,7 @@ describe('LiveMediaHub: live media for viewers', () => {
   });
 
   it('a slow viewer is dropped to keyframes (counted), never buffers without limit; the others are unaffected', () => {
-    const hub = new LiveMediaHub({ maxBufferedBytes: 100_000 });
+    const hub = new LiveMediaHub({ maxBufferedBytes: 100_000, batchMs: 0 });
     const sink = hub.sinkFor(info);
     const fast = new FakeSocket();
     const slow = new FakeSocket();
@@ -138,7 +138,7 @@ describe('LiveMediaHub: live media for viewers', () => {
   });
 
   it('audio: decoded PCM for everyone by default, one speaker when soloed, none when off', () => {
-    const hub = new LiveMediaHub();
+    const hub = new LiveMediaHub({ batchMs: 0 });
     const sink = hub.sinkFor(info);
     const ws = new FakeSocket();
     const v = sink.watch(ws);
@@ -159,8 +159,37 @@ describe('LiveMediaHub: live media for viewers', () => {
     assert.equal(m.readInt16LE(16 + 1), 1234, 'L16 decoded to little-endian PCM');
   });
 
+  it('batches a viewer\'s messages: one socket write per batch, the messages intact and in order; text after the binary before it', async () => {
+    const hub = new LiveMediaHub({ batchMs: 15 });
+    const sink = hub.sinkFor(info);
+    sink.onVideo(video(0, 0));
+    const ws = new FakeSocket();
+    sink.watch(ws);
+    for (let i = 1; i <= 3; i++) sink.onVideo(video(i, i * 40));
+    assert.equal(ws.sent.length, 1, 'only the hello so far');
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(ws.sent.length, 2);
+    const batch = ws.sent[1] as Buffer;
+    assert.equal(batch[0], 0);
+    const kinds: number[] = [];
+    const stamps: number[] = [];
+    for (let p = 1; p < batch.length; ) {
+      const n = batch.readUInt32BE(p);
+      const m = batch.subarray(p + 4, p + 4 + n);
+      kinds.push(m[0]);
+      if (m[0] === 2) stamps.push(m.readDoubleBE(4));
+      p += 4 + n;
+    }
+    assert.deepEqual(kinds, [1, 2, 2, 2, 2], 'init, the keyframe, three frames');
+    assert.deepEqual(stamps, [0, 40, 80, 120]);
+    sink.onVideo(video(4, 160));
+    await sink.close();
+    assert.equal((ws.sent.at(-2) as Buffer)[0], 0, 'the last frame is flushed before the text that follows it');
+    assert.equal(JSON.parse(ws.sent.at(-1) as string).type, 'ended');
+  });
+
   it('the stream ending tells its viewers', async () => {
-    const hub = new LiveMediaHub();
+    const hub = new LiveMediaHub({ batchMs: 0 });
     const sink = hub.sinkFor(info);
     const ws = new FakeSocket();
     sink.watch(ws);

@@ -323,20 +323,31 @@ class LivePlayer {
       } else if (m.type === 'video-user' && !m.ok) this.status.textContent = m.message;
       return;
     }
-    const v = new DataView(data);
+    this.#binary(data, 0, data.byteLength);
+  }
+
+  /** One binary message at [off, off + len) of `data` (see src/live/media.ts); kind 0 is a batch of them. */
+  #binary(data, off, len) {
+    const v = new DataView(data, off, len);
     const kind = v.getUint8(0);
-    if (kind === 1) {
+    if (kind === 0) {
+      for (let p = 1; p + 4 <= len; ) {
+        const n = v.getUint32(p);
+        this.#binary(data, off + p + 4, n);
+        p += 4 + n;
+      }
+    } else if (kind === 1) {
       const n = v.getUint16(2);
-      const meta = JSON.parse(td.decode(new Uint8Array(data, 4, n)));
-      this.tracks[v.getUint8(1)]?.init(meta, new Uint8Array(data, 4 + n));
+      const meta = JSON.parse(td.decode(new Uint8Array(data, off + 4, n)));
+      this.tracks[v.getUint8(1)]?.init(meta, new Uint8Array(data, off + 4 + n, len - 4 - n));
     } else if (kind === 2) {
-      this.tracks[v.getUint8(1)]?.frame((v.getUint8(2) & 1) === 1, v.getFloat64(4), new Uint8Array(data, 12));
+      this.tracks[v.getUint8(1)]?.frame((v.getUint8(2) & 1) === 1, v.getFloat64(4), new Uint8Array(data, off + 12, len - 12));
     } else if (kind === 3) {
       const n = v.getUint16(2);
-      const pcm = new Int16Array(data.slice(16 + n)); // copied: aligned, and transferable
+      const pcm = new Int16Array(data.slice(off + 16 + n, off + len)); // copied: aligned, and transferable
       this.node?.port.postMessage({ type: 'pcm', ts: v.getFloat64(8), rate: v.getUint32(4), channels: v.getUint8(1), pcm }, [pcm.buffer]);
     } else if (kind === 4) {
-      this.tracks[v.getUint8(1)]?.image(v.getUint8(2) === 1, new Uint8Array(data, 12));
+      this.tracks[v.getUint8(1)]?.image(v.getUint8(2) === 1, new Uint8Array(data, off + 12, len - 12));
     }
   }
 
