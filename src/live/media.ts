@@ -26,7 +26,10 @@ import { fragment, initSegment } from '../media/fmp4.js';
 import { avcCodecString, nalType, nalUnits, spsDimensions, toAvcc } from '../media/h264.js';
 import { Codec, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../protocol/index.js';
 import type { AudioFrame, StreamInfo, StreamSink, VideoFrame } from '../pipeline/types.js';
+import { endianness } from 'node:os';
 import { imageType } from './thumbnails.js';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export type MediaTrack = 0 | 1;
 export const TRACK_CAMERA: MediaTrack = 0;
@@ -37,6 +40,29 @@ export interface MediaViewerTransport {
   send(data: Buffer | string): void;
   /** Bytes handed to `send` and not yet written out. */
   bufferedAmount(): number;
+  /**
+   * Writes a complete, already framed binary WebSocket message (the shared batch is framed once for
+   * every viewer, instead of once per viewer). Optional: without it, `send` is used.
+   */
+  sendFramed?(frame: Buffer): void;
+}
+
+/** An unmasked, final, binary WebSocket frame (RFC 6455 §5.2) holding `payload`: what a server sends. */
+export function websocketFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x82;
+  if (n < 126) out[1] = n;
+  else if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(out, head);
+  return out;
 }
 
 /** Which audio a viewer hears: every track (`mixed`), one participant's (`solo`), or none. */
@@ -119,8 +145,11 @@ export function encodeAudio(userId: string, rate: number, channels: number, time
   head.writeUInt16BE(id.length, 2);
   head.writeUInt32BE(rate, 4);
   head.writeDoubleBE(timestamp, 8);
-  const body = Buffer.alloc(pcm.length * 2);
-  for (let i = 0; i < pcm.length; i++) body.writeInt16LE(pcm[i], i * 2);
+  let body = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength); // little-endian hosts: the samples as they are
+  if (!LITTLE_ENDIAN) {
+    body = Buffer.alloc(pcm.length * 2);
+    for (let i = 0; i < pcm.length; i++) body.writeInt16LE(pcm[i], i * 2);
+  }
   return Buffer.concat([head, id, body]);
 }
 
@@ -250,11 +279,13 @@ export class MediaViewer {
     this.transport.send(batch);
   }
 
-  /** @internal a flush: the shared batch (built once) if this viewer is on it, else its own; then it rejoins the shared one. */
-  flushWith(shared: () => Buffer): void {
+  /** @internal a flush: the shared batch (built and framed once) if this viewer is on it, else its own; then it rejoins the shared one. */
+  flushWith(shared: () => Buffer, framed: () => Buffer): void {
     if (this.#closed) return;
     if (this.#inShared) {
-      if (this.sink._shared.length) this.transport.send(shared());
+      if (!this.sink._shared.length) return;
+      if (this.transport.sendFramed) this.transport.sendFramed(framed());
+      else this.transport.send(shared());
     } else {
       this.flush();
       this.#inShared = true;
@@ -326,8 +357,10 @@ export class LiveMediaSink implements StreamSink {
   #flush = (): void => {
     this.#flushTimer = undefined;
     let batch: Buffer | undefined;
+    let frame: Buffer | undefined;
     const shared = () => (batch ??= Buffer.concat([BATCH_KIND, ...this._shared], 1 + this._sharedBytes));
-    for (const v of this.viewers) v.flushWith(shared);
+    const framed = () => (frame ??= websocketFrame(shared()));
+    for (const v of this.viewers) v.flushWith(shared, framed);
     this._shared = [];
     this._sharedBytes = 0;
   };

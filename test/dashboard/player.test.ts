@@ -101,7 +101,10 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
       t.diagnostic(`played audio RMS ${rms.toFixed(3)}`);
 
       // README screenshots: OPENRTMS_UPDATE_SCREENSHOT=1 node scripts/run-tests.mjs test/dashboard/player.test.ts
-      if (process.env.OPENRTMS_UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/img/live-player.png' });
+      if (process.env.OPENRTMS_UPDATE_SCREENSHOT) {
+        await page.setViewportSize({ width: 1280, height: 1400 }); // the dashboard scrolls inside; show the transcript too
+        await page.screenshot({ path: 'docs/img/live-player.png' });
+      }
 
       // Mute: what is played is silence, and the attribute says so.
       await page.locator('[data-action="mute"]').click();

@@ -71,7 +71,10 @@ class RtmsPlayer extends AudioWorkletProcessor {
         this.skips++;
       }
       playTs = this.origin + (this.pos * 1000) / this.rate;
-      const step = this.rate / sampleRate;
+      // Up to 4 % faster while more than the jitter buffer is waiting (clocks drift, batches arrive
+      // in bursts): the latency comes back down without the skip, which is audible.
+      const over = (this.end - this.pos) / jitter - 1;
+      const step = (this.rate / sampleRate) * (1 + Math.max(0, Math.min(0.04, over * 0.04)));
       const len = ring.length;
       for (let i = 0; i < out.length; i++) {
         let v = 0;
