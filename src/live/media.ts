@@ -18,8 +18,8 @@
  * track: 0 = camera (active speaker or the chosen participant), 1 = screen share.
  *
  * A viewer's binary messages are batched every `batchMs` (default 40 ms, within the player's jitter
- * buffer): one socket write per viewer per batch instead of one per frame is what keeps 50 viewers of a
- * meeting cheaper than recording it (bench/viewers.ts).
+ * buffer): one socket write per viewer per batch instead of one per frame, and every ordinary viewer
+ * gets the same batch, built once. What N viewers cost against the recorder: bench/viewers.ts.
  */
 import { createAudioDecoder, type AudioDecoder } from '../media/codec.js';
 import { fragment, initSegment } from '../media/fmp4.js';
@@ -40,29 +40,6 @@ export interface MediaViewerTransport {
   send(data: Buffer | string): void;
   /** Bytes handed to `send` and not yet written out. */
   bufferedAmount(): number;
-  /**
-   * Writes a complete, already framed binary WebSocket message (the shared batch is framed once for
-   * every viewer, instead of once per viewer). Optional: without it, `send` is used.
-   */
-  sendFramed?(frame: Buffer): void;
-}
-
-/** An unmasked, final, binary WebSocket frame (RFC 6455 §5.2) holding `payload`: what a server sends. */
-export function websocketFrame(payload: Buffer): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(head + n);
-  out[0] = 0x82;
-  if (n < 126) out[1] = n;
-  else if (n < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 127;
-    out.writeBigUInt64BE(BigInt(n), 2);
-  }
-  payload.copy(out, head);
-  return out;
 }
 
 /** Which audio a viewer hears: every track (`mixed`), one participant's (`solo`), or none. */
@@ -279,13 +256,11 @@ export class MediaViewer {
     this.transport.send(batch);
   }
 
-  /** @internal a flush: the shared batch (built and framed once) if this viewer is on it, else its own; then it rejoins the shared one. */
-  flushWith(shared: () => Buffer, framed: () => Buffer): void {
+  /** @internal a flush: the shared batch (built once) if this viewer is on it, else its own; then it rejoins the shared one. */
+  flushWith(shared: () => Buffer): void {
     if (this.#closed) return;
     if (this.#inShared) {
-      if (!this.sink._shared.length) return;
-      if (this.transport.sendFramed) this.transport.sendFramed(framed());
-      else this.transport.send(shared());
+      if (this.sink._shared.length) this.transport.send(shared());
     } else {
       this.flush();
       this.#inShared = true;
@@ -357,10 +332,8 @@ export class LiveMediaSink implements StreamSink {
   #flush = (): void => {
     this.#flushTimer = undefined;
     let batch: Buffer | undefined;
-    let frame: Buffer | undefined;
     const shared = () => (batch ??= Buffer.concat([BATCH_KIND, ...this._shared], 1 + this._sharedBytes));
-    const framed = () => (frame ??= websocketFrame(shared()));
-    for (const v of this.viewers) v.flushWith(shared, framed);
+    for (const v of this.viewers) v.flushWith(shared);
     this._shared = [];
     this._sharedBytes = 0;
   };

@@ -7,7 +7,6 @@
  * viewer hears; `{"type":"video-user","userId":"…"|null}` asks Zoom for one participant's camera
  * (VIDEO_SUBSCRIPTION_REQ; it changes the camera for every viewer of the stream) or back to the active speaker.
  */
-import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AudioChoice, LiveMediaHub, MediaViewer } from '../live/media.js';
@@ -28,14 +27,7 @@ export async function liveMediaRoutes(app: FastifyInstance, opts: LiveMediaRoute
         socket.close(1000, 'not live');
         return;
       }
-      // The shared batch is framed once and written as is to every viewer's TCP socket (ws's own
-      // framing per viewer was most of what 50 viewers cost); ws's bufferedAmount still counts it.
-      const raw = (socket as unknown as { _socket?: Socket })._socket;
-      const viewer: MediaViewer = sink.watch({
-        send: (d) => socket.send(d),
-        bufferedAmount: () => socket.bufferedAmount,
-        ...(raw && typeof raw.write === 'function' ? { sendFramed: (f: Buffer) => void (socket.readyState === 1 && raw.write(f)) } : {}),
-      });
+      const viewer: MediaViewer = sink.watch({ send: (d) => socket.send(d), bufferedAmount: () => socket.bufferedAmount });
       const ping = setInterval(() => socket.ping(), 15_000);
       socket.on('message', (data, isBinary) => {
         if (!isBinary) void command(viewer, id, data.toString(), socket);
