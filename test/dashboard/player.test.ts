@@ -106,6 +106,12 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
         await page.screenshot({ path: 'docs/img/live-player.png' });
       }
 
+      // One participant's camera: the choice becomes VIDEO_SUBSCRIPTION_REQ, which the emulator accepts.
+      const camera = page.locator('select[data-action="camera"]');
+      const chosen = await camera.locator('option').nth(2).getAttribute('value');
+      await camera.selectOption(chosen!);
+      await page.waitForFunction((id) => (window as unknown as { __openrtmsPlayer: { videoUser?: string } }).__openrtmsPlayer.videoUser === id, chosen, { timeout: 3000 });
+
       // Mute: what is played is silence, and the attribute says so.
       await page.locator('[data-action="mute"]').click();
       await page.waitForFunction(() => Number(document.querySelector('[data-live="audio"]')!.getAttribute('data-audio-rms')) === 0, undefined, { timeout: 2000 });

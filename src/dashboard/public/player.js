@@ -119,12 +119,14 @@ function setLevel(meter, rms) {
 function steer(video, target) {
   const err = video.currentTime - target;
   if (video.paused) video.play().catch(() => {});
-  if (Math.abs(err) > 0.4) {
+  // Further off than a few frames (a stall, a start, the audio skipping ahead): jump, within the
+  // buffered range; closer: converge within about a second by playback rate.
+  if (Math.abs(err) > 0.2) {
     video.currentTime = target;
     video.playbackRate = 1;
     return true;
   }
-  video.playbackRate = Math.abs(err) < 0.012 ? 1 : Math.min(1.3, Math.max(0.7, 1 - err * 2.5));
+  video.playbackRate = Math.abs(err) < 0.01 ? 1 : Math.min(1.5, Math.max(0.6, 1 - err * 3));
   return false;
 }
 
@@ -320,7 +322,10 @@ class LivePlayer {
       else if (m.type === 'error') {
         this.over = true;
         this.status.textContent = m.message;
-      } else if (m.type === 'video-user' && !m.ok) this.status.textContent = m.message;
+      } else if (m.type === 'video-user') {
+        if (m.ok) this.videoUser = m.userId; // Zoom now sends this participant's camera (null: the active speaker)
+        else this.status.textContent = m.message;
+      }
       return;
     }
     this.#binary(data, 0, data.byteLength);
