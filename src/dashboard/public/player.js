@@ -263,6 +263,7 @@ class LivePlayer {
     this.muteBtn.dataset.action = 'mute';
     this.muteBtn.onclick = () => this.#mute(!this.muted);
     this.muted = false;
+    this.speakers = new Set(); // participants whose own audio arrives (per-speaker audio)
     this.hear = el('select');
     this.hear.dataset.action = 'audio-source';
     this.hear.title = 'What you hear: everyone, or one speaker (solo)';
@@ -286,7 +287,7 @@ class LivePlayer {
 
   #options() {
     const list = people().filter((p) => p.userId !== '0');
-    const key = list.map((p) => `${p.userId}:${p.userName}`).join();
+    const key = `${list.map((p) => `${p.userId}:${p.userName}`).join()}|${[...this.speakers].join()}`;
     if (key === this.optionsKey) return;
     this.optionsKey = key;
     const fill = (sel, first) => {
@@ -295,8 +296,14 @@ class LivePlayer {
       sel.firstChild.value = '';
       sel.value = value;
     };
-    fill(this.hear, 'Everyone (mixed)');
     fill(this.camera, 'Active speaker');
+    // Solo needs per-speaker audio: offered for the participants whose own audio arrived.
+    const value = this.hear.value;
+    const solo = list.filter((p) => this.speakers.has(p.userId));
+    this.hear.replaceChildren(Object.assign(el('option', '', 'Everyone (mixed)'), { value: '' }), ...solo.map((p) => Object.assign(el('option', '', `${p.userName || `user ${p.userId}`} only`), { value: p.userId })));
+    this.hear.value = value;
+    this.hear.disabled = solo.length === 0;
+    this.hear.title = solo.length ? 'What you hear: everyone, or one speaker alone' : 'This stream sends mixed audio only: no speaker to hear alone';
   }
 
   #connect() {
@@ -349,6 +356,8 @@ class LivePlayer {
       this.tracks[v.getUint8(1)]?.frame((v.getUint8(2) & 1) === 1, v.getFloat64(4), new Uint8Array(data, off + 12, len - 12));
     } else if (kind === 3) {
       const n = v.getUint16(2);
+      const user = td.decode(new Uint8Array(data, off + 16, n));
+      if (user !== '0' && !this.speakers.has(user)) this.speakers.add(user);
       const pcm = new Int16Array(data.slice(off + 16 + n, off + len)); // copied: aligned, and transferable
       this.node?.port.postMessage({ type: 'pcm', ts: v.getFloat64(8), rate: v.getUint32(4), channels: v.getUint8(1), pcm }, [pcm.buffer]);
     } else if (kind === 4) {
