@@ -64,8 +64,10 @@ describe('live player and replay in headless Chromium (no ffmpeg, behind the API
       const width = await video.evaluate((v: HTMLVideoElement) => v.videoWidth);
       assert.equal(width, 640, 'the camera clip is 640 wide');
 
-      // Latency and A/V sync per presented frame, over 4 s. The emulator stamps each frame with its
+      // Latency and A/V sync per presented frame, over 4 s, once the player has settled (~1 s: the
+      // start is the latest keyframe, up to a GOP behind, which the player jumps over). The emulator stamps each frame with its
       // scenario time and sends it at that time or later, so now − timestamp bounds send → screen from above.
+      await page.waitForTimeout(1000);
       // (A string, not a function: tsx's name helpers do not exist in the page.)
       const samples = (await page.evaluate(`new Promise((resolve) => {
         const v = document.querySelector('video[data-live="video"]');
