@@ -21,7 +21,7 @@ export const spec: CommandSpec = {
     port: { type: 'string', default: '8080', help: 'port of the server and dashboard (0 = any free port)' },
     meetings: { type: 'string', default: '1', help: 'concurrent emulated meetings' },
     duration: { type: 'string', default: '120', help: 'how long the meetings last (seconds, or 90s, 2m)' },
-    'data-dir': { type: 'string', default: './data', help: 'where the database and recordings go' },
+    'data-dir': { type: 'string', help: 'where the database and recordings go (default: OPENRTMS_DATA_DIR or ./data)' },
     config: { ...configFlag, help: `${configFlag.help}; checked, but the demo's apps are its own throw-away ones` },
   },
   examples: ['npm start', 'openrtms demo --meetings 3 --duration 60', 'openrtms demo --port 0 --data-dir /tmp/rtms-demo'],
@@ -36,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   const port = intFlag('port', v.port, { max: 65535 });
   const meetings = intFlag('meetings', v.meetings, { min: 1, max: 1000 });
   const durationS = durationFlag('duration', v.duration) / 1000;
-  const dataDir = resolve(String(v['data-dir']));
+  // Like `serve`: the flag, else OPENRTMS_DATA_DIR (also from .env), else ./data.
+  const dataDir = resolve(String(v['data-dir'] ?? (process.env.OPENRTMS_DATA_DIR || './data')));
   // The config file is checked so that a mistake shows before production; the demo itself needs no
   // credentials, but it delivers to the file's destinations, so they can be tried against the demo.
   const config = configFromFile('demo', v.config);

@@ -12,14 +12,14 @@ import { Codec, SAMPLE_RATE_HZ, type MediaParams, type SampleRate } from '../pro
 import type { AudioFrame, ChatMessage, StreamInfo, StreamSink, TimelineEvent, TrackSegment, TranscriptFrame, VideoFrame } from '../pipeline/types.js';
 import type { LiveBus } from './bus.js';
 import { LevelMeter } from './levels.js';
-import { findFfmpeg, h264Info, h264ToJpeg, imageType, parameterSets, type ThumbnailKind, ThumbnailStore } from './thumbnails.js';
+import { findFfmpeg, h264Info, h264ToJpeg, imageType, keyframeMp4, parameterSets, type ThumbnailKind, ThumbnailStore } from './thumbnails.js';
 import type { LiveChatMessage, LiveSnapshotMessage } from './types.js';
 import { ChatLedger, type ChatEntry } from '../pipeline/chat-ledger.js';
 
 export interface LiveSinkOptions {
   /** Where the latest thumbnails are kept (shared with the API). Without it, no thumbnails. */
   thumbnails?: ThumbnailStore;
-  /** `ffmpeg` to decode H.264 keyframes; default: found on PATH; `false` disables. */
+  /** `ffmpeg` to decode H.264 keyframes to JPEG; default: found on PATH; `false`: one-frame MP4s instead. */
   ffmpeg?: string | false;
   /** Shortest time between two level messages of one participant. Default 100 ms. */
   levelIntervalMs?: number;
@@ -184,7 +184,6 @@ export class LiveSink implements StreamSink {
       this.#notice(kind, type, String(frame.userId), frame.receivedAt);
       return;
     }
-    if (!this.#ffmpeg) return;
     const info = h264Info(frame.data);
     if (info.sps && info.pps && !info.idr) v.params = parameterSets(frame.data);
     if (!info.idr) return;
@@ -199,8 +198,17 @@ export class LiveSink implements StreamSink {
   async #decode(kind: ThumbnailKind, v: VideoState): Promise<void> {
     v.timer = undefined;
     const keyframe = v.keyframe;
-    if (!keyframe || this.#closed || !this.#ffmpeg) return;
+    if (!keyframe || this.#closed) return;
     v.keyframe = undefined;
+    if (!this.#ffmpeg) {
+      // No ffmpeg: the keyframe as a one-frame MP4, decoded by the browser.
+      const mp4 = keyframeMp4(keyframe);
+      v.lastAt = Date.now();
+      if (!mp4) return;
+      this.#o.thumbnails!.set(this.streamId, kind, { data: mp4, contentType: 'video/mp4', userId: v.userId, timestamp: v.lastAt });
+      this.#notice(kind, 'video/mp4', v.userId, v.lastAt);
+      return;
+    }
     v.busy = true;
     v.lastAt = Date.now();
     try {
@@ -219,7 +227,7 @@ export class LiveSink implements StreamSink {
     return (this.#o.thumbnailUrl ?? defaultUrl)(this.streamId, kind);
   }
 
-  #notice(kind: ThumbnailKind, contentType: 'image/jpeg' | 'image/png', userId: string, timestamp: number): void {
+  #notice(kind: ThumbnailKind, contentType: 'image/jpeg' | 'image/png' | 'video/mp4', userId: string, timestamp: number): void {
     this.#bus.publish({ type: 'thumbnail', streamId: this.streamId, kind, userId, contentType, url: this.#url(kind), timestamp });
   }
 

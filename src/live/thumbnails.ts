@@ -1,18 +1,21 @@
 /**
  * Thumbnails for the live feed: the latest still image per stream and kind (camera video, screen
  * share). JPG/PNG frames are kept as they come; H.264 keyframes are decoded to JPEG by an `ffmpeg`
- * child process (when one is on PATH), at most once per second per stream and kind, off the frame
- * handler's turn.
+ * child process when one is on PATH; without ffmpeg they become one-frame MP4s that the browser
+ * decodes itself. At most once per second per stream and kind, off the frame handler's turn.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fragment, initSegment } from '../media/fmp4.js';
+import { nalType, nalUnits as splitNals, spsDimensions, toAvcc } from '../media/h264.js';
 
 export type ThumbnailKind = 'video' | 'deskshare';
 
 export interface Thumbnail {
   data: Buffer;
-  contentType: 'image/jpeg' | 'image/png';
+  /** `video/mp4`: a one-frame MP4 of an H.264 keyframe, for the browser to decode (no ffmpeg here). */
+  contentType: 'image/jpeg' | 'image/png' | 'video/mp4';
   userId: string;
   /** When it was produced (ms since epoch). */
   timestamp: number;
@@ -84,6 +87,16 @@ export function parameterSets(data: Uint8Array): Buffer | undefined {
   const parts: Buffer[] = [];
   for (const n of nalUnits(data)) if (n.type === 7 || n.type === 8) parts.push(Buffer.from([0, 0, 0, 1]), Buffer.from(data.subarray(n.begin, n.end)));
   return parts.length ? Buffer.concat(parts) : undefined;
+}
+
+/** A one-frame fragmented MP4 of an H.264 keyframe (Annex B, with SPS and PPS), or undefined without them. */
+export function keyframeMp4(keyframe: Uint8Array): Buffer | undefined {
+  const units = splitNals(keyframe);
+  const sps = units.find((u) => nalType(u) === 7);
+  const pps = units.find((u) => nalType(u) === 8);
+  if (!sps || !pps || !units.some((u) => nalType(u) === 5)) return undefined;
+  const { width, height } = spsDimensions(sps);
+  return Buffer.concat([initSegment({ width, height, sps, pps }), fragment({ sequence: 1, decodeTime: 0, duration: 40, key: true, data: toAvcc(units) })]);
 }
 
 let ffmpegPath: string | false | undefined;

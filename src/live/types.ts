@@ -109,7 +109,8 @@ export interface LiveThumbnailMessage {
   streamId: string;
   kind: 'video' | 'deskshare';
   userId: string;
-  contentType: 'image/jpeg' | 'image/png';
+  /** `video/mp4`: a one-frame MP4 (the server has no ffmpeg); show it in a <video>. */
+  contentType: 'image/jpeg' | 'image/png' | 'video/mp4';
   url: string;
   timestamp: number;
 }

@@ -694,7 +694,8 @@ export class Recorder implements StreamSink {
     const files = [...this.#tracks.entries()].map(([key, t]) => ({ path: `audio/${key === 'mixed' ? 'mixed' : safeName(key)}.wav`, kind: 'audio', user_id: key === 'mixed' ? null : t.userId, duration_ms: Math.round(t.writer.durationMs) }));
     if (this.#multi && final && !this.#tracks.has('mixed') && files.length) files.unshift({ path: 'audio/mixed.wav', kind: 'audio', user_id: null, duration_ms: Math.max(...files.map((f) => f.duration_ms)) });
     for (const v of this.#videoTracks.values()) {
-      for (const seg of v.segments) files.push({ path: seg.path.slice(this.dir.length + 1), kind: seg.path.includes('/share/') ? 'share' : 'video', user_id: null, duration_ms: Math.round(seg.durationMs), width: seg.width, height: seg.height, frames: seg.frames } as never);
+      // start_ms: where the segment starts on the recording's timeline (the WAV files start at started_at).
+      for (const seg of v.segments) files.push({ path: seg.path.slice(this.dir.length + 1), kind: seg.path.includes('/share/') ? 'share' : 'video', user_id: null, duration_ms: Math.round(seg.durationMs), width: seg.width, height: seg.height, frames: seg.frames, start_ms: seg.startTimestamp - (this.#startMs ?? this.#info.startedAt) } as never);
     }
     for (const f of ['transcript.jsonl', 'transcript.vtt', 'transcript.srt', 'chat.jsonl', 'events.jsonl', ...(this.#chatAudit ? ['chat-audit.jsonl'] : [])]) files.push({ path: f, kind: f.split('.')[0], user_id: null, duration_ms: 0 });
     // Speech-to-text tracks: the JSONL from the first segment, captions once written at close.

@@ -22,6 +22,8 @@ export interface VideoSegment {
   height: number;
   frames: number;
   durationMs: number;
+  /** Zoom's timestamp (ms) of the segment's first frame, to line it up with the audio in a replay. */
+  startTimestamp: number;
 }
 
 interface Pending {
@@ -150,7 +152,7 @@ export class VideoTrack {
   #startSegment(width: number, height: number, sps: Uint8Array, pps: Uint8Array, timestamp: number): void {
     this.#endSegment();
     const path = this.pathFor(this.#fileNumber++);
-    const segment: VideoSegment = { path, width, height, frames: 0, durationMs: 0 };
+    const segment: VideoSegment = { path, width, height, frames: 0, durationMs: 0, startTimestamp: timestamp };
     const file = open(path, 'w');
     file.catch(() => {}); // reported by the first write
     /** What of this segment is on disk: whole fragments only, and the frames and time they hold. */
@@ -196,7 +198,6 @@ export class VideoTrack {
     });
     this.#meta = { decoderConfig: { codec: avcCodecString(sps), codedWidth: width, codedHeight: height, description: avcC(sps, pps) } };
     this.#firstTs = timestamp;
-    this.#segmentStarts.set(segment, timestamp);
     this.#segment = segment;
     this.segments.push(segment);
   }
@@ -211,13 +212,13 @@ export class VideoTrack {
     segment.frames = onDisk.frames;
     segment.durationMs = onDisk.durationMs;
     if (onDisk.bytes === 0) this.segments.splice(this.segments.indexOf(segment), 1);
-    const gapStart = (firstTs ?? this.#segmentStarts.get(segment) ?? this.#lastTs) + onDisk.durationMs;
+    const gapStart = (firstTs ?? segment.startTimestamp ?? this.#lastTs) + onDisk.durationMs;
     const open = this.gaps.at(-1);
-    if (open && onDisk.frames === 0 && open.durationMs !== undefined && open.atTs + open.durationMs === this.#segmentStarts.get(segment)) {
+    if (open && onDisk.frames === 0 && open.durationMs !== undefined && open.atTs + open.durationMs === segment.startTimestamp) {
       open.durationMs = undefined; // the file that was to end the gap got nothing: the gap goes on
     } else if (segment !== this.#segment && this.#segment) {
       // A later file (a resolution change) is being written already: the gap ends where it starts.
-      this.gaps.push({ atTs: gapStart, durationMs: Math.max(0, (this.#segmentStarts.get(this.#segment) ?? gapStart) - gapStart) });
+      this.gaps.push({ atTs: gapStart, durationMs: Math.max(0, (this.#segment?.startTimestamp ?? gapStart) - gapStart) });
     } else this.gaps.push({ atTs: gapStart });
     if (segment === this.#segment) {
       // This segment's muxer goes away unfinished (finalizing would only write into the dead file).
@@ -232,7 +233,6 @@ export class VideoTrack {
   }
 
   /** First timestamp of each segment (a failure is reported after its segment may have ended). */
-  readonly #segmentStarts = new Map<VideoSegment, number>();
 
   #endSegment(): void {
     if (!this.#muxer) return;

@@ -32,6 +32,8 @@ import type { Store, StreamState } from '../store/types.js';
 import { requireToken } from './auth.js';
 import { serveRecording } from './files.js';
 import { sortSources, ZOOM_SOURCE } from '../store/sources.js';
+import type { LiveMediaHub } from '../live/media.js';
+import { liveMediaRoutes } from './live-media.js';
 
 /** What the API reads from the stream registry (StreamRegistry satisfies it). */
 export interface LiveStreams {
@@ -47,6 +49,8 @@ export interface ApiRoutesOptions {
   dataDir?: string;
   apiToken?: string;
   thumbnails?: ThumbnailStore;
+  /** Live picture and sound for the dashboard's player (`/api/live/media`). */
+  media?: LiveMediaHub;
   /** Comment/ping interval on SSE and WebSocket connections. Default 15 s. */
   heartbeatMs?: number;
   /** Messages held per live subscriber before the oldest are dropped. Default 2048. */
@@ -121,6 +125,7 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiRoutesOptions): P
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   if (!app.hasDecorator('websocketServer')) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   app.addHook('onRequest', requireToken(opts.apiToken));
+  if (opts.media) await app.register(liveMediaRoutes, { media: opts.media });
 
   const liveOf = (id: string) => opts.registry?.list().find((s) => s.rtmsStreamId === id);
   const recordingDir = (id: string) => (opts.dataDir ? join(opts.dataDir, 'recordings', safeName(id)) : undefined);

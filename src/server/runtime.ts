@@ -17,6 +17,7 @@ import { createApp, type App } from './app.js';
 import { LiveBus } from '../live/bus.js';
 import { LiveSink } from '../live/sink.js';
 import { ThumbnailStore } from '../live/thumbnails.js';
+import { LiveMediaHub } from '../live/media.js';
 import { OpenRtmsMetrics } from '../metrics/metrics.js';
 import { MetricsSink } from '../metrics/sink.js';
 import { createWebApp, type WebApp } from './web.js';
@@ -90,6 +91,8 @@ export interface Runtime {
   app: App;
   /** The live feed every stream publishes to (transcript, chat, participants, levels, thumbnails...). */
   bus: LiveBus;
+  /** Live picture and sound for viewers (the dashboard's player, `/api/live/media`). */
+  media: LiveMediaHub;
   metrics: OpenRtmsMetrics;
   web: WebApp;
   registry: StreamRegistry;
@@ -120,6 +123,7 @@ function withSpeakerAudio(client: RuntimeOptions['client'], entries: Transcripti
 export function createRuntime(o: RuntimeOptions): Runtime {
   const bus = new LiveBus();
   const thumbnails = new ThumbnailStore();
+  const media = new LiveMediaHub();
   const apps = o.apps;
   /** Which app each stream was joined with, for alerts. */
   const streamApps = new Map<string, string>();
@@ -144,6 +148,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
         ...(recorder ? [recorder] : []),
         new LiveSink(bus, info, { thumbnails, onDecodeError: () => metrics.decodeError('audio') }),
         new MetricsSink(metrics),
+        media.sinkFor(info),
         ...delivery.sinksFor(info),
         ...(transcription?.sinksFor(info) ?? []),
         // The final summary reads the flushed store; summary.md joins the recording once the recorder
@@ -207,12 +212,25 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     onWebhookAnswered: metrics.observeWebhook,
     web: (req, res) => web!.handle(req, res),
   });
-  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, deleter, intelligence, ...(transcription ? { transcriptSources: liveSources } : {}) });
+  // A viewer's choice of participant becomes the stream's VIDEO_SUBSCRIPTION_REQ (null: back to the active speaker).
+  const chosen = new Map<string, string>();
+  media.setVideoRequester(async (streamId, userId) => {
+    const client = registry.get(streamId)?.client;
+    if (!client) throw new Error(`stream ${streamId} has no live client on this server`);
+    const previous = chosen.get(streamId);
+    const asId = (u: string) => (/^\d+$/.test(u) ? Number(u) : u);
+    const resp = userId !== null ? await client.subscribeVideo(asId(userId), true) : previous !== undefined ? await client.subscribeVideo(asId(previous), false) : undefined;
+    if (resp && resp.status_code !== undefined && resp.status_code !== 0) throw new Error(`Zoom refused the video subscription (status ${resp.status_code}${resp.reason ? `: ${resp.reason}` : ''})`);
+    if (userId === null) chosen.delete(streamId);
+    else chosen.set(streamId, userId);
+  });
+  web = createWebApp({ server: app.server, store: o.store, bus, registry: o.gateway?.streams ?? registry, metrics, thumbnails, media, dataDir: o.dataDir, apiToken: o.apiToken, alerts, control: o.control, delivery, deleter, intelligence, ...(transcription ? { transcriptSources: liveSources } : {}) });
   const stopCoalescing = coalesceWakeups(o.wakeCoalescingMs ?? 0);
   let stopping: Promise<void> | undefined;
   return {
     app,
     bus,
+    media,
     metrics,
     web,
     registry,

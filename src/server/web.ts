@@ -12,6 +12,7 @@ import helmet from '@fastify/helmet';
 import { dashboardRoutes } from '../dashboard/plugin.js';
 import type { LiveBus } from '../live/bus.js';
 import type { ThumbnailStore } from '../live/thumbnails.js';
+import type { LiveMediaHub } from '../live/media.js';
 import type { OpenRtmsMetrics } from '../metrics/metrics.js';
 import { metricsRoutes } from '../metrics/plugin.js';
 import { StoreError } from '../errors.js';
@@ -36,6 +37,8 @@ export interface WebAppOptions {
   registry?: LiveStreams;
   metrics?: OpenRtmsMetrics;
   thumbnails?: ThumbnailStore;
+  /** Serves the live player's media socket, /api/live/media. */
+  media?: LiveMediaHub;
   dataDir?: string;
   apiToken?: string;
   /** Serves GET /api/alerts. */
@@ -130,7 +133,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
   // No secret of the config or the environment leaves in an answer, whatever produced it.
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' && hasSecrets() ? redactText(payload) : payload));
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
-  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails, ...(o.transcriptSources ? { transcriptSources: o.transcriptSources } : {}) });
+  void app.register(apiRoutes, { store: o.store, bus: o.bus, registry: o.registry, dataDir: o.dataDir, apiToken: o.apiToken, thumbnails: o.thumbnails, media: o.media, ...(o.transcriptSources ? { transcriptSources: o.transcriptSources } : {}) });
   if (o.alerts) void app.register(alertRoutes, { alerts: o.alerts, apiToken: o.apiToken });
   void app.register(controlRoutes, { control: o.control, apiToken: o.apiToken });
   if (o.delivery) void app.register(deliveryRoutes, { hub: o.delivery, apiToken: o.apiToken });

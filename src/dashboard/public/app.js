@@ -2,6 +2,7 @@
 // Plain ES module, no framework. Auth rides on the HttpOnly cookie the server sets from ?token=.
 import { createTracks } from './tracks.js';
 import { loadSummary, onSummaryMessage } from './summary.js';
+import { initPlayer, seekTo, showStream, streamEnded } from './player.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
@@ -117,6 +118,7 @@ function renderTitle(d) {
     a.target = '_blank';
     links.append(a);
   }
+  showStream(d); // player.js: watch live, or play the recording
 }
 
 function addLine(t, fresh) {
@@ -129,6 +131,9 @@ function addLine(t, fresh) {
   const line = el('div', `line${fresh ? ' fresh' : ''}`);
   const time = el('span', 't', clock(t.timestamp));
   line.append(time, el('span', 'who', t.userName || `user ${t.userId}`), document.createTextNode(t.text));
+  // Replay: a click plays the recording from this line.
+  line.dataset.ts = String(t.startTime ?? t.timestamp);
+  line.onclick = () => seekTo(view.id, Number(line.dataset.ts));
   box.append(line);
   $('t-count').textContent = `· ${view.lines.size} line${view.lines.size === 1 ? '' : 's'}`;
   if (stick) box.scrollTop = box.scrollHeight;
@@ -228,18 +233,30 @@ function setActive(userId, userName) {
   for (const [id, p] of view.people) p.li.classList.toggle('speaking', id === userId);
 }
 
-function showThumb(kind, url, t) {
+/** A JPEG/PNG still, or (a server without ffmpeg) a one-frame MP4 of a keyframe that the browser decodes. */
+async function showThumb(kind, url, t) {
   const fig = document.querySelector(`#thumbs figure[data-kind="${kind}"]`);
   if (!fig) return;
-  const img = fig.querySelector('img');
-  const next = `${url}${url.includes('?') ? '&' : '?'}t=${t}`;
-  const probe = new Image();
-  probe.onload = () => {
-    img.src = next;
-    fig.hidden = false;
-    $('no-thumbs').hidden = true;
-  };
-  probe.src = next;
+  const r = await fetch(`${url}${url.includes('?') ? '&' : '?'}t=${t}`, { credentials: 'same-origin' }).catch(() => null);
+  if (!r?.ok) return;
+  const blob = await r.blob();
+  const isVideo = blob.type === 'video/mp4';
+  let still = fig.querySelector(isVideo ? 'video' : 'img');
+  if (!still) {
+    still = el('video');
+    still.muted = true;
+    still.preload = 'auto';
+    fig.prepend(still);
+  }
+  const other = fig.querySelector(isVideo ? 'img' : 'video');
+  if (other) other.hidden = true;
+  const old = still.dataset.url;
+  still.dataset.url = URL.createObjectURL(blob);
+  still.src = still.dataset.url;
+  still.hidden = false;
+  if (old) setTimeout(() => URL.revokeObjectURL(old), 1000);
+  fig.hidden = false;
+  $('no-thumbs').hidden = true;
 }
 
 async function loadFiles() {
@@ -357,6 +374,7 @@ function onMessage(m) {
 async function ended() {
   const view = state.view;
   setActive(null);
+  streamEnded(view.id);
   const detail = await api(`/api/streams/${enc(view.id)}`).catch(() => null);
   if (state.view !== view) return;
   renderTitle(detail);
@@ -399,7 +417,8 @@ async function search(q) {
     const text = el('span');
     text.innerHTML = h.snippet; // server-escaped, only <mark> tags
     row.append(el('span', 't', `${day(h.timestamp)}`), el('span', 'who', h.speaker || '?'), text, el('span', 'muted', ` — ${h.kind}${h.source && h.source !== 'zoom' ? ` (${h.source})` : ''} in ${meeting ? meeting.meetingUuid : h.rtmsStreamId}`));
-    row.onclick = () => select(h.rtmsStreamId);
+    // A hit plays the recording from there (a live meeting just opens).
+    row.onclick = () => select(h.rtmsStreamId).then(() => seekTo(h.rtmsStreamId, h.timestamp));
     box.append(row);
   }
 }
@@ -466,6 +485,7 @@ async function loadDelivery() {
 }
 
 // ---------------------------------------------------------------- start
+initPlayer(() => [...(state.view?.people ?? [])].map(([userId, p]) => ({ userId, userName: p.name.textContent })));
 loadDelivery();
 setInterval(loadDelivery, 5000);
 loadAlerts();

@@ -1,0 +1,69 @@
+/**
+ * `GET /api/live/media?stream=ID` (WebSocket): one viewer of one live stream's picture and sound, as
+ * binary messages (see src/live/media.ts). Registered inside the API plugin, so the API token applies
+ * (Bearer header, `?token=` or the dashboard's cookie).
+ *
+ * Commands (JSON text): `{"type":"audio","mode":"mixed"|"solo"|"off","userId":"…"}` picks what the
+ * viewer hears; `{"type":"video-user","userId":"…"|null}` asks Zoom for one participant's camera
+ * (VIDEO_SUBSCRIPTION_REQ; it changes the camera for every viewer of the stream) or back to the active speaker.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { AudioChoice, LiveMediaHub, MediaViewer } from '../live/media.js';
+
+export interface LiveMediaRoutesOptions {
+  media: LiveMediaHub;
+}
+
+export async function liveMediaRoutes(app: FastifyInstance, opts: LiveMediaRoutesOptions): Promise<void> {
+  app.get<{ Querystring: { stream: string } }>(
+    '/api/live/media',
+    { websocket: true, schema: { querystring: { type: 'object', required: ['stream'], properties: { stream: { type: 'string', minLength: 1 }, token: { type: 'string' } } } } },
+    (socket: WebSocket, req) => {
+      const id = req.query.stream;
+      const sink = opts.media.stream(id);
+      if (!sink) {
+        socket.send(JSON.stringify({ type: 'error', code: 'NOT_LIVE', message: `stream ${id} is not live on this server; play its recording instead` }));
+        socket.close(1000, 'not live');
+        return;
+      }
+      const viewer: MediaViewer = sink.watch({ send: (d) => socket.send(d), bufferedAmount: () => socket.bufferedAmount });
+      const ping = setInterval(() => socket.ping(), 15_000);
+      socket.on('message', (data, isBinary) => {
+        if (!isBinary) void command(viewer, id, data.toString(), socket);
+      });
+      socket.on('close', () => {
+        clearInterval(ping);
+        viewer.close();
+      });
+      socket.on('error', () => socket.terminate());
+    },
+  );
+
+  async function command(viewer: MediaViewer, streamId: string, text: string, socket: WebSocket): Promise<void> {
+    let cmd: { type?: unknown; mode?: unknown; userId?: unknown };
+    try {
+      cmd = JSON.parse(text) as typeof cmd;
+    } catch {
+      return socket.send(JSON.stringify({ type: 'error', code: 'BAD_JSON', message: 'send JSON like {"type":"audio","mode":"mixed"}' }));
+    }
+    if (cmd.type === 'audio') {
+      const choice: AudioChoice | undefined =
+        cmd.mode === 'mixed' ? { mode: 'mixed' } : cmd.mode === 'off' ? { mode: 'off' } : cmd.mode === 'solo' && typeof cmd.userId === 'string' ? { mode: 'solo', userId: cmd.userId } : undefined;
+      if (!choice) return socket.send(JSON.stringify({ type: 'error', code: 'BAD_COMMAND', message: 'audio: mode must be mixed, off, or solo with a userId' }));
+      viewer.audio = choice;
+      return;
+    }
+    if (cmd.type === 'video-user') {
+      const userId = typeof cmd.userId === 'string' && cmd.userId ? cmd.userId : null;
+      try {
+        await opts.media.requestVideo(streamId, userId);
+        socket.send(JSON.stringify({ type: 'video-user', streamId, userId, ok: true }));
+      } catch (err) {
+        socket.send(JSON.stringify({ type: 'video-user', streamId, userId, ok: false, message: (err as Error).message }));
+      }
+      return;
+    }
+    socket.send(JSON.stringify({ type: 'error', code: 'BAD_COMMAND', message: 'unknown command; use audio or video-user' }));
+  }
+}
