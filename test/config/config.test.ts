@@ -151,13 +151,13 @@ describe('config file: the CLI refuses a bad one at start', () => {
     const r = await cli(['serve', '--port', '0', '--data-dir', dir], {}, dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /apps\[0\]\.clientId: environment variable MISSING_ID is not set/);
-    writeFileSync(join(dir, 'later.json'), text({ intelligence: {} }));
-    const w = await cli(['worker'], { OPENRTMS_CONFIG: join(dir, 'later.json'), NATS_URL: 'nats://127.0.0.1:1', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+    writeFileSync(join(dir, 'bad.json'), text({ intelligence: {} }));
+    const w = await cli(['worker'], { OPENRTMS_CONFIG: join(dir, 'bad.json'), NATS_URL: 'nats://127.0.0.1:1', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
     assert.equal(w.code, 2, w.stderr);
-    assert.match(w.stderr, /intelligence: not supported yet/);
+    assert.match(w.stderr, /intelligence\.provider: expected "openai"/);
     assert.equal(w.stderr.trim().split('\n').length, 1);
-    const d = await cli(['demo', '--config', join(dir, 'later.json'), '--port', '0', '--data-dir', dir], {});
+    const d = await cli(['demo', '--config', join(dir, 'bad.json'), '--port', '0', '--data-dir', dir], {});
     assert.equal(d.code, 2);
-    assert.match(d.stderr, /intelligence: not supported yet/);
+    assert.match(d.stderr, /intelligence\.provider: expected "openai"/);
   });
 });
