@@ -4,7 +4,7 @@
  * connection strings, RTMP URLs that carry a stream key) are never echoed.
  */
 import { ConfigError } from '../errors.js';
-import { PRODUCTS, type Product } from '../protocol/index.js';
+import { parseStreamMatch } from './match.js';
 import { DELIVERY_EVENT_TYPES, type DeliveryEventType, type DestinationConfig, type DestinationMatch } from '../delivery/types.js';
 
 const TYPES = ['webhook', 's3', 'azure-blob', 'rtmp'] as const;
@@ -72,25 +72,8 @@ function events(v: unknown, path: string): DeliveryEventType[] {
 }
 
 function match(v: unknown, path: string): DestinationMatch {
-  if (!isObject(v)) throw bad(path, 'expected an object with products, meetingIds and/or events');
-  onlyKeys(v, path, ['products', 'meetingIds', 'events']);
-  const out: DestinationMatch = {};
-  if (v.products !== undefined) {
-    if (!Array.isArray(v.products) || v.products.length === 0) throw bad(`${path}.products`, `expected a non-empty list of ${PRODUCTS.join(', ')}`);
-    v.products.forEach((p, i) => {
-      if (!(PRODUCTS as readonly unknown[]).includes(p)) throw bad(`${path}.products[${i}]`, `expected one of ${PRODUCTS.join(', ')}, got ${JSON.stringify(p)}`);
-    });
-    out.products = v.products as Product[];
-  }
-  if (v.meetingIds !== undefined) {
-    if (!Array.isArray(v.meetingIds) || v.meetingIds.length === 0) throw bad(`${path}.meetingIds`, 'expected a non-empty list of strings');
-    v.meetingIds.forEach((m, i) => {
-      if (typeof m !== 'string' || m === '') throw bad(`${path}.meetingIds[${i}]`, 'expected a string');
-    });
-    out.meetingIds = v.meetingIds as string[];
-  }
-  if (v.events !== undefined) out.events = events(v.events, `${path}.events`);
-  return out;
+  const { match: m, extra } = parseStreamMatch(v, path, ['events']);
+  return { ...m, ...(extra.events !== undefined ? { events: events(extra.events, `${path}.events`) } : {}) };
 }
 
 const COMMON = ['type', 'name', 'match'];

@@ -3,7 +3,7 @@
  * API key.
  */
 import { ConfigError } from '../errors.js';
-import { PRODUCTS, type Product } from '../protocol/index.js';
+import { parseStreamMatch } from '../config/match.js';
 import { DEFAULT_PROMPTS } from './prompts.js';
 import type { IntelligenceConfig, LlmProvider } from './types.js';
 
@@ -38,11 +38,6 @@ function flag(obj: Record<string, unknown>, key: string, path: string, fallback:
   return v;
 }
 
-function stringList(v: unknown, path: string): string[] {
-  if (!Array.isArray(v) || v.length === 0 || v.some((s) => typeof s !== 'string' || s === '')) throw bad(path, 'expected a non-empty list of non-empty strings');
-  return v as string[];
-}
-
 export function parseIntelligence(v: unknown, path = 'intelligence'): IntelligenceConfig {
   if (!isObject(v)) throw bad(path, 'expected an object with provider and model');
   only(v, path, KEYS);
@@ -71,20 +66,7 @@ export function parseIntelligence(v: unknown, path = 'intelligence'): Intelligen
     only(v.pricing, `${path}.pricing`, ['inputPerMillion', 'outputPerMillion']);
     pricing = { inputPerMillion: number(v.pricing, 'inputPerMillion', `${path}.pricing`, 0, 0, 1e6), outputPerMillion: number(v.pricing, 'outputPerMillion', `${path}.pricing`, 0, 0, 1e6) };
   }
-  let match: IntelligenceConfig['match'];
-  if (v.match !== undefined) {
-    if (!isObject(v.match)) throw bad(`${path}.match`, 'expected an object with products and/or meetingIds');
-    only(v.match, `${path}.match`, ['products', 'meetingIds']);
-    match = {};
-    if (v.match.products !== undefined) {
-      const products = stringList(v.match.products, `${path}.match.products`);
-      products.forEach((p, i) => {
-        if (!(PRODUCTS as readonly string[]).includes(p)) throw bad(`${path}.match.products[${i}]`, `expected one of ${PRODUCTS.join(', ')}, got "${p}"`);
-      });
-      match.products = products as Product[];
-    }
-    if (v.match.meetingIds !== undefined) match.meetingIds = stringList(v.match.meetingIds, `${path}.match.meetingIds`);
-  }
+  const match = v.match === undefined ? undefined : parseStreamMatch(v.match, `${path}.match`).match;
   const maxContextTokens = number(v, 'maxContextTokens', path, 16_000, 1000, 10_000_000, 'a whole number of tokens from 1000');
   const maxOutputTokens = number(v, 'maxOutputTokens', path, 1024, 16, 1_000_000, 'a whole number of tokens from 16');
   // A chunk must leave room for the prompt and the answer.

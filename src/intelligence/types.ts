@@ -2,7 +2,7 @@
  * The `intelligence` entry of the config file, after validation: which LLM writes a stream's live
  * notes and final summary (and answers MCP questions), and how.
  */
-import type { Product } from '../protocol/index.js';
+import type { StreamMatch } from '../config/match.js';
 
 export type LlmProvider = 'openai' | 'anthropic';
 
@@ -42,7 +42,7 @@ export interface IntelligenceConfig {
   /** Send chat messages along with the transcript. Default true. */
   includeChat: boolean;
   /** Only these streams get notes and a summary (absent = every stream). */
-  match?: { products?: Product[]; meetingIds?: string[] };
+  match?: StreamMatch;
 }
 
 /** One action item of a final summary. */

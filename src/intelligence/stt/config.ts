@@ -4,7 +4,7 @@
  * are never echoed.
  */
 import { ConfigError } from '../../errors.js';
-import { PRODUCTS, type Product } from '../../protocol/index.js';
+import { parseStreamMatch, type StreamMatch } from '../../config/match.js';
 
 /** Every provider name the config accepts (each has an adapter in providers.ts). */
 export const STT_PROVIDER_NAMES = ['deepgram', 'assemblyai', 'openai', 'aws-transcribe', 'azure-speech', 'zoom-scribe'] as const;
@@ -13,10 +13,8 @@ export type SttProviderName = (typeof STT_PROVIDER_NAMES)[number];
 /** Providers that cannot work without an API key (openai may be a local server that needs none). */
 const KEY_REQUIRED: readonly SttProviderName[] = ['deepgram', 'assemblyai', 'azure-speech'];
 
-export interface TranscriptionMatch {
-  products?: Product[];
-  meetingIds?: string[];
-}
+/** Which streams an entry transcribes (default: all). */
+export type TranscriptionMatch = StreamMatch;
 
 export interface TranscriptionConfig {
   /** The track's `source` (API `?source=`, file names): default the provider name (`deepgram2` for a second one). */
@@ -84,27 +82,6 @@ function endpoint(obj: Obj, path: string): string | undefined {
   return v.replace(/\/+$/, '');
 }
 
-function match(v: unknown, path: string): TranscriptionMatch {
-  if (!isObject(v)) throw bad(path, 'expected an object with products and/or meetingIds');
-  for (const k of Object.keys(v)) if (k !== 'products' && k !== 'meetingIds') throw bad(`${path}.${k}`, 'unknown key (expected one of products, meetingIds)');
-  const out: TranscriptionMatch = {};
-  if (v.products !== undefined) {
-    if (!Array.isArray(v.products) || v.products.length === 0) throw bad(`${path}.products`, `expected a non-empty list of ${PRODUCTS.join(', ')}`);
-    v.products.forEach((p, i) => {
-      if (!(PRODUCTS as readonly unknown[]).includes(p)) throw bad(`${path}.products[${i}]`, `expected one of ${PRODUCTS.join(', ')}, got ${JSON.stringify(p)}`);
-    });
-    out.products = v.products as Product[];
-  }
-  if (v.meetingIds !== undefined) {
-    if (!Array.isArray(v.meetingIds) || v.meetingIds.length === 0) throw bad(`${path}.meetingIds`, 'expected a non-empty list of strings');
-    v.meetingIds.forEach((m, i) => {
-      if (typeof m !== 'string' || m === '') throw bad(`${path}.meetingIds[${i}]`, 'expected a string');
-    });
-    out.meetingIds = v.meetingIds as string[];
-  }
-  return out;
-}
-
 function parseOne(v: unknown, path: string, counts: Map<string, number>, names: Set<string>): TranscriptionConfig {
   if (!isObject(v)) throw bad(path, `expected an object with a provider (${STT_PROVIDER_NAMES.join(', ')})`);
   const provider = v.provider;
@@ -149,7 +126,7 @@ function parseOne(v: unknown, path: string, counts: Map<string, number>, names: 
     ...opt('model', str(v, 'model', path)),
     audio,
     ...opt('language', str(v, 'language', path)),
-    ...(v.match !== undefined ? { match: match(v.match, `${path}.match`) } : {}),
+    ...(v.match !== undefined ? { match: parseStreamMatch(v.match, `${path}.match`).match } : {}),
     bufferSeconds: num(v, 'bufferSeconds', path, 30, 1, 600),
     chunkSeconds: num(v, 'chunkSeconds', path, 5, 1, 60),
     interimResults: interim,
