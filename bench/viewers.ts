@@ -12,7 +12,7 @@
  * writes and the sockets' writes included); each cost is its phase minus `none`. Run each phase a few
  * times on a busy machine (`--rounds`); the median is reported.
  *
- * Run: `npx tsx bench/viewers.ts [--viewers 50] [--duration 10] [--rounds 3]`. Prints one JSON object.
+ * Run: `npx tsx bench/viewers.ts [--viewers 50] [--duration 10] [--rounds 3] [--batch 40[,100…]]`. Prints one JSON object.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -35,7 +35,8 @@ const arg = (name: string, def: number) => {
 const VIEWERS = arg('viewers', 50);
 const DURATION_MS = arg('duration', 10) * 1000;
 const ROUNDS = arg('rounds', 3);
-const BATCH_MS = arg('batch', 40);
+/** `--batch 40` or several, `--batch 40,100`: a viewers phase per value in every round, to compare within one run. */
+const BATCHES = (process.argv.includes('--batch') ? process.argv[process.argv.indexOf('--batch') + 1] : '40').split(',').map(Number);
 const WARMUP_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -121,10 +122,10 @@ async function recording(): Promise<number> {
   return cpu;
 }
 
-async function viewers(): Promise<{ cpu: number; bytes: number; dropped: number }> {
+async function viewers(batchMs: number): Promise<{ cpu: number; bytes: number; dropped: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'openrtms-viewers-web-'));
   const store = await openStore({ dataDir: dir, databaseUrl: null });
-  const media = new LiveMediaHub({ batchMs: BATCH_MS });
+  const media = new LiveMediaHub({ batchMs });
   const web = createWebApp({ store, bus: new LiveBus(), media, dashboard: false });
   const url = await web.app.listen({ port: 0, host: '127.0.0.1' });
   const sink = media.sinkFor(info('live'));
@@ -151,35 +152,48 @@ async function viewers(): Promise<{ cpu: number; bytes: number; dropped: number 
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const runs = { none: [] as number[], recording: [] as number[], viewers: [] as number[] };
-let bytes = 0;
-let dropped = 0;
+const runs = { none: [] as number[], recording: [] as number[], viewers: BATCHES.map(() => [] as number[]) };
+const bytes = BATCHES.map(() => 0);
+const dropped = BATCHES.map(() => 0);
+// Every round runs each phase once, in the same order, so a change of load hits all of them alike.
 for (let r = 0; r < ROUNDS; r++) {
-  if (process.env.BENCH_ONLY_VIEWERS) {
-    runs.viewers.push((await viewers()).cpu);
-    continue;
+  if (!process.env.BENCH_ONLY_VIEWERS) {
+    runs.none.push(await none());
+    runs.recording.push(await recording());
   }
-  runs.none.push(await none());
-  runs.recording.push(await recording());
-  const v = await viewers();
-  runs.viewers.push(v.cpu);
-  bytes = v.bytes;
-  dropped += v.dropped;
+  for (const [i, b] of BATCHES.entries()) {
+    const v = await viewers(b);
+    runs.viewers[i].push(v.cpu);
+    bytes[i] = v.bytes;
+    dropped[i] += v.dropped;
+  }
 }
-const base = median(runs.none);
+const base = runs.none.length ? median(runs.none) : NaN;
 const recordingCost = median(runs.recording) - base;
-const viewersCost = median(runs.viewers) - base;
 const pct = (ms: number) => Math.round((ms / DURATION_MS) * 1000) / 10;
+const cost = (i: number) => {
+  const viewersCost = median(runs.viewers[i]) - base;
+  return {
+    batch_ms: BATCHES[i],
+    cpu_ms: Math.round(viewersCost),
+    core_percent: pct(viewersCost),
+    per_viewer_core_percent: Math.round((pct(viewersCost) / VIEWERS) * 1000) / 1000,
+    bytes_received: bytes[i],
+    frames_dropped: dropped[i],
+    viewers_vs_recording: recordingCost > 0 ? Math.round((viewersCost / recordingCost) * 100) / 100 : null,
+  };
+};
 console.log(
   JSON.stringify(
     {
       viewers: VIEWERS,
       duration_s: DURATION_MS / 1000,
       rounds: ROUNDS,
-      cpu_ms: { none: runs.none.map(Math.round), recording: runs.recording.map(Math.round), viewers: runs.viewers.map(Math.round) },
+      cpu_ms: { none: runs.none.map(Math.round), recording: runs.recording.map(Math.round), viewers: runs.viewers.map((xs) => xs.map(Math.round)) },
       recording_cost: { cpu_ms: Math.round(recordingCost), core_percent: pct(recordingCost) },
-      viewers_cost: { cpu_ms: Math.round(viewersCost), core_percent: pct(viewersCost), per_viewer_core_percent: Math.round((pct(viewersCost) / VIEWERS) * 1000) / 1000, bytes_received: bytes, frames_dropped: dropped },
-      viewers_vs_recording: recordingCost > 0 ? Math.round((viewersCost / recordingCost) * 100) / 100 : null,
+      viewers_cost: cost(0),
+      viewers_vs_recording: cost(0).viewers_vs_recording,
+      ...(BATCHES.length > 1 ? { by_batch: BATCHES.map((_, i) => cost(i)) } : {}),
     },
     null,
     2,

@@ -40,6 +40,39 @@ export interface MediaViewerTransport {
   send(data: Buffer | string): void;
   /** Bytes handed to `send` and not yet written out. */
   bufferedAmount(): number;
+  /**
+   * Optional: writes a complete WebSocket binary frame (header and payload, built once for every
+   * viewer by {@link wsBinaryFrame}) straight to the socket, or returns false when it cannot (then the
+   * payload goes through `send`).
+   */
+  sendFramed?(frame: Buffer): boolean;
+}
+
+/**
+ * One unmasked, final, binary WebSocket frame (RFC 6455 §5.2) holding `parts`, in one buffer: what a
+ * server writes for `ws.send(payload)`, built once and written as it is to every viewer's socket.
+ */
+export function wsBinaryFrame(parts: readonly Buffer[], payloadBytes: number): { frame: Buffer; offset: number } {
+  const offset = payloadBytes < 126 ? 2 : payloadBytes < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(offset + payloadBytes);
+  frame[0] = 0x82;
+  if (offset === 2) frame[1] = payloadBytes;
+  else if (offset === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(payloadBytes, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(payloadBytes / 2 ** 32), 2);
+    frame.writeUInt32BE(payloadBytes >>> 0, 6);
+  }
+  let o = offset;
+  for (const p of parts) o += p.copy(frame, o);
+  return { frame, offset };
+}
+
+/** Sends a frame built by {@link wsBinaryFrame}: as it is if the transport can, else its payload. */
+function deliver(transport: MediaViewerTransport, built: { frame: Buffer; offset: number }): void {
+  if (!transport.sendFramed?.(built.frame)) transport.send(built.frame.subarray(built.offset));
 }
 
 /** Which audio a viewer hears: every track (`mixed`), one participant's (`solo`), or none. */
@@ -106,28 +139,29 @@ export function encodeInit(track: MediaTrack, meta: { codec: string; width: numb
 }
 
 export function encodeFrame(kind: 2 | 4, track: MediaTrack, flags: number, timestamp: number, body: Buffer): Buffer {
-  const head = Buffer.alloc(12);
-  head[0] = kind;
-  head[1] = track;
-  head[2] = flags;
-  head.writeDoubleBE(timestamp, 4);
-  return Buffer.concat([head, body]);
+  const out = Buffer.allocUnsafe(12 + body.length);
+  out[0] = kind;
+  out[1] = track;
+  out[2] = flags;
+  out[3] = 0;
+  out.writeDoubleBE(timestamp, 4);
+  body.copy(out, 12);
+  return out;
 }
 
 export function encodeAudio(userId: string, rate: number, channels: number, timestamp: number, pcm: Int16Array): Buffer {
-  const id = Buffer.from(userId);
-  const head = Buffer.alloc(16);
-  head[0] = 3;
-  head[1] = channels;
-  head.writeUInt16BE(id.length, 2);
-  head.writeUInt32BE(rate, 4);
-  head.writeDoubleBE(timestamp, 8);
-  let body = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength); // little-endian hosts: the samples as they are
-  if (!LITTLE_ENDIAN) {
-    body = Buffer.alloc(pcm.length * 2);
-    for (let i = 0; i < pcm.length; i++) body.writeInt16LE(pcm[i], i * 2);
-  }
-  return Buffer.concat([head, id, body]);
+  const idBytes = Buffer.byteLength(userId);
+  const out = Buffer.allocUnsafe(16 + idBytes + pcm.byteLength); // one buffer, written in place
+  out[0] = 3;
+  out[1] = channels;
+  out.writeUInt16BE(idBytes, 2);
+  out.writeUInt32BE(rate, 4);
+  out.writeDoubleBE(timestamp, 8);
+  out.write(userId, 16, 'utf8');
+  const at = 16 + idBytes;
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength), at); // the samples as they are
+  else for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i], at + i * 2);
+  return out;
 }
 
 /** One connected viewer of one stream. Close it when its socket closes. */
@@ -250,17 +284,17 @@ export class MediaViewer {
   /** Sends what is batched for this viewer alone as one message (the shared batch is the sink's). */
   flush(): void {
     if (this.#closed || this.#inShared || !this.#pending.length) return;
-    const batch = Buffer.concat([BATCH_KIND, ...this.#pending], 1 + this.#pendingBytes);
+    const batch = wsBinaryFrame([BATCH_KIND, ...this.#pending], 1 + this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.transport.send(batch);
+    deliver(this.transport, batch);
   }
 
   /** @internal a flush: the shared batch (built once) if this viewer is on it, else its own; then it rejoins the shared one. */
-  flushWith(shared: () => Buffer): void {
+  flushWith(shared: () => { frame: Buffer; offset: number }): void {
     if (this.#closed) return;
     if (this.#inShared) {
-      if (this.sink._shared.length) this.transport.send(shared());
+      if (this.sink._shared.length) deliver(this.transport, shared());
     } else {
       this.flush();
       this.#inShared = true;
@@ -331,8 +365,11 @@ export class LiveMediaSink implements StreamSink {
 
   #flush = (): void => {
     this.#flushTimer = undefined;
-    let batch: Buffer | undefined;
-    const shared = () => (batch ??= Buffer.concat([BATCH_KIND, ...this._shared], 1 + this._sharedBytes));
+    let batch: { frame: Buffer; offset: number } | undefined;
+    const shared = () => {
+      batch ??= wsBinaryFrame([BATCH_KIND, ...this._shared], 1 + this._sharedBytes);
+      return batch;
+    };
     for (const v of this.viewers) v.flushWith(shared);
     this._shared = [];
     this._sharedBytes = 0;

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { fragment, initSegment } from '../../src/media/fmp4.js';
 import { loadH264 } from '../../src/media/assets.js';
 import { nalType, nalUnits } from '../../src/media/h264.js';
-import { LiveMediaHub, type MediaViewerTransport } from '../../src/live/media.js';
+import { LiveMediaHub, wsBinaryFrame, type MediaViewerTransport } from '../../src/live/media.js';
+import { createRequire } from 'node:module';
+
+/** ws's frame parser (not in its type declarations). */
+const { Receiver } = createRequire(import.meta.url)('ws') as { Receiver: new (o: { isServer: boolean }) => import('node:stream').Writable };
 import { keyframeMp4 } from '../../src/live/thumbnails.js';
 import type { StreamInfo } from '../../src/pipeline/types.js';
 
@@ -186,6 +190,47 @@ describe('LiveMediaHub: live media for viewers', () => {
     await sink.close();
     assert.equal((ws.sent.at(-2) as Buffer)[0], 0, 'the last frame is flushed before the text that follows it');
     assert.equal(JSON.parse(ws.sent.at(-1) as string).type, 'ended');
+  });
+
+  it('pre-built WebSocket frames: what ws reads back, for every length encoding', async () => {
+    for (const n of [0, 1, 125, 126, 65535, 65536, 70000]) {
+      const payload = Buffer.alloc(n, 7);
+      if (n) payload[n - 1] = 9;
+      const { frame, offset } = wsBinaryFrame([payload.subarray(0, n >> 1), payload.subarray(n >> 1)], n);
+      assert.equal(frame.length, offset + n);
+      assert.deepEqual(frame.subarray(offset), payload);
+      const got = await new Promise<Buffer>((resolve, reject) => {
+        const r = new Receiver({ isServer: false });
+        r.on('message', (d: Buffer, isBinary: boolean): void => (isBinary ? resolve(d) : reject(new Error('text'))));
+        r.on('error', reject);
+        r.write(frame);
+      });
+      assert.deepEqual(got, payload, `${n} bytes`);
+    }
+  });
+
+  it('a transport that takes pre-built frames gets the shared batch as one frame, the same buffer for every viewer', async () => {
+    const hub = new LiveMediaHub({ batchMs: 10 });
+    const sink = hub.sinkFor(info);
+    sink.onVideo(video(0, 0));
+    const framed: Buffer[][] = [[], []];
+    const viewers = framed.map((out) => {
+      const ws = new FakeSocket() as FakeSocket & MediaViewerTransport;
+      ws.sendFramed = (f) => (out.push(f), true);
+      sink.watch(ws);
+      return ws;
+    });
+    await new Promise((r) => setTimeout(r, 30)); // their starts go out, each its own
+    for (let i = 1; i <= 2; i++) sink.onVideo(video(i, i * 40));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(framed[0].length, 2);
+    assert.equal(framed[0][1], framed[1][1], 'built once, written to both');
+    const f = framed[0][1];
+    assert.equal(f[0], 0x82, 'final binary frame');
+    const offset = f[1] === 126 ? 4 : f[1] === 127 ? 10 : 2;
+    assert.equal(f[offset], 0, 'a batch');
+    assert.equal(viewers[0].sent.length, 1, 'only the hello went through send');
+    await sink.close();
   });
 
   it('the stream ending tells its viewers', async () => {
