@@ -8,13 +8,10 @@
  *
  * Run: `npx tsx bench/delivery.ts [--streams 4] [--duration 20]`. Prints one JSON object and a table.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AzuriteServer, S3Server, freePort } from '../test/delivery/storage-helpers.js';
 import { startRtmpServer } from '../test/delivery/rtmp-server.js';
+import { sleep, startServe } from './serve-child.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,54 +19,22 @@ const arg = (name: string, def: number) => {
 };
 const STREAMS = arg('streams', 4);
 const DURATION_S = arg('duration', 20);
-const CREDS = { ZM_RTMS_CLIENT: 'bench-client', ZM_RTMS_SECRET: 'bench-secret', ZOOM_SECRET_TOKEN: 'bench-token' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** utime + stime (own) and cutime + cstime (reaped children) of a process, in ms. */
-function cpuOf(pid: number): { own: number; children: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ms = (i: number) => (Number(f[i]) * 1000) / 100;
-  return { own: ms(11) + ms(12), children: ms(13) + ms(14) };
-}
-
-function run(cmd: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['bin/openrtms.js', ...cmd], { env: { ...process.env, ...env, ZM_RTMS_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 async function measure(label: string, destinations: unknown[], streams: number): Promise<{ label: string; streams: number; own: number; children: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'openrtms-bench-dlv-'));
-  const config = join(dataDir, 'openrtms.config.json');
-  writeFileSync(config, JSON.stringify({ destinations }));
-  const port = await freePort();
-  const serve = run(['serve', '--port', String(port), '--data-dir', dataDir, '--config', config], CREDS);
-  let out = '';
-  serve.stdout!.on('data', (d) => (out += d));
-  serve.stderr!.on('data', (d) => (out += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 100) throw new Error(`serve did not start: ${out}`);
-    await sleep(100);
-  }
+  const serve = await startServe({ destinations }, 'dlv');
   // From here on: start-up (module loading, SDK clients) is not the destination's per-stream cost.
-  const before = cpuOf(serve.pid!);
-  const emu = run(['emulate', '--webhook-url', `${base}/webhook`, '--port', '0', '--meetings', String(streams), '--duration', String(DURATION_S), '--json'], CREDS);
-  await new Promise((r) => emu.on('exit', r));
+  const before = serve.cpu();
+  await serve.emulate(streams, DURATION_S);
   // Everything queued (uploads, webhooks) delivered before the CPU is read.
   for (let i = 0; i < 600; i++) {
-    const body = (await (await fetch(`${base}/api/delivery`)).json()) as { destinations: { stats: { queued: number } }[] };
-    const streams = (await (await fetch(`${base}/api/streams`)).json()) as { streams: { state: string }[] };
-    if (body.destinations.every((d) => d.stats.queued === 0) && streams.streams.every((s) => s.state === 'stopped')) break;
+    const body = (await (await fetch(`${serve.base}/api/delivery`)).json()) as { destinations: { stats: { queued: number } }[] };
+    const list = (await (await fetch(`${serve.base}/api/streams`)).json()) as { streams: { state: string }[] };
+    if (body.destinations.every((d) => d.stats.queued === 0) && list.streams.every((s) => s.state === 'stopped')) break;
     await sleep(100);
   }
   await sleep(1500); // recording.ready events after the uploads
-  const after = cpuOf(serve.pid!);
-  const cpu = { own: after.own - before.own, children: after.children - before.children };
-  serve.kill('SIGTERM');
-  await new Promise((r) => serve.on('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
-  return { label, streams, ...cpu };
+  const after = serve.cpu();
+  await serve.stop();
+  return { label, streams, own: after.own - before.own, children: after.children - before.children };
 }
 
 const receiver = createServer((req, res) => {

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 /** USER_HZ: the unit of utime and stime (100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** The name (comm) and user + system CPU time in ms of a stat file; undefined when it cannot be read (not Linux). */
-export function readProcStat(path: string): { name: string; cpuMs: number } | undefined {
+/** The name (comm), user + system CPU time in ms, and that of its reaped children, of a stat file; undefined when it cannot be read (not Linux). */
+export function readProcStat(path: string): { name: string; cpuMs: number; childrenCpuMs: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(path, 'utf8');
@@ -18,8 +18,10 @@ export function readProcStat(path: string): { name: string; cpuMs: number } | un
   // The name may hold spaces and parentheses; the fields after its closing one do not.
   const close = stat.lastIndexOf(')');
   const fields = stat.slice(close + 2).split(' ');
-  // utime and stime are fields 14 and 15 of proc(5): 11 and 12 after the name.
-  return { name: stat.slice(stat.indexOf('(') + 1, close), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND };
+  // utime and stime are fields 14 and 15 of proc(5), 11 and 12 after the name; cutime and cstime
+  // (the reaped children's: ffmpeg for a restream, say) follow them.
+  const ms = (i: number) => (Number(fields[i]) * 1000) / TICKS_PER_SECOND;
+  return { name: stat.slice(stat.indexOf('(') + 1, close), cpuMs: ms(11) + ms(12), childrenCpuMs: ms(13) + ms(14) };
 }
 
 /**
